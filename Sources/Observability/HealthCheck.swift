@@ -1,0 +1,128 @@
+import Foundation
+
+public enum HealthCheckStatus: String, Sendable, Codable, Comparable {
+    case pass, warn, fail
+
+    private var severity: Int {
+        switch self {
+        case .pass: 0
+        case .warn: 1
+        case .fail: 2
+        }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.severity < rhs.severity }
+}
+
+public enum OverallHealth: String, Sendable, Codable {
+    case healthy, degraded, unhealthy
+}
+
+/// What one check found. `responseTimeMs` is filled in by the monitor.
+public struct HealthCheckResult: Sendable, Codable, Equatable {
+    public var status: HealthCheckStatus
+    public var message: String
+    public var responseTimeMs: Double
+    public var metadata: [String: String]
+
+    public init(status: HealthCheckStatus, message: String, metadata: [String: String] = [:]) {
+        self.status = status
+        self.message = message
+        self.responseTimeMs = 0
+        self.metadata = metadata
+    }
+}
+
+/// A named check registered at startup.
+public struct HealthCheck: Sendable {
+    public let name: String
+    public let timeout: Duration
+    public let run: @Sendable () async throws -> HealthCheckResult
+
+    public init(name: String, timeout: Duration = .seconds(2), run: @escaping @Sendable () async throws -> HealthCheckResult) {
+        self.name = name
+        self.timeout = timeout
+        self.run = run
+    }
+}
+
+public struct HealthReport: Sendable, Codable {
+    public var status: OverallHealth
+    public var checks: [String: HealthCheckResult]
+    public var uptimeSeconds: Int
+    public var version: String
+
+    /// `unhealthy` if any check fails, `degraded` if any warns, else `healthy`.
+    public static func overall(of results: some Collection<HealthCheckResult>) -> OverallHealth {
+        switch results.map(\.status).max() ?? .pass {
+        case .pass: .healthy
+        case .warn: .degraded
+        case .fail: .unhealthy
+        }
+    }
+}
+
+/// Runs the registered checks concurrently. A check that throws, or does not answer within its
+/// timeout, counts as `fail`.
+public struct HealthMonitor: Sendable {
+    public let checks: [HealthCheck]
+    public let version: String
+    private let startedAt: ContinuousClock.Instant
+
+    public init(checks: [HealthCheck], version: String, startedAt: ContinuousClock.Instant = .now) {
+        self.checks = checks
+        self.version = version
+        self.startedAt = startedAt
+    }
+
+    public var uptimeSeconds: Int {
+        Int((ContinuousClock.now - startedAt).components.seconds)
+    }
+
+    public func report() async -> HealthReport {
+        let results = await withTaskGroup(of: (String, HealthCheckResult).self) { group in
+            for check in checks {
+                group.addTask { (check.name, await Self.run(check)) }
+            }
+            var results: [String: HealthCheckResult] = [:]
+            for await (name, result) in group { results[name] = result }
+            return results
+        }
+        return HealthReport(
+            status: HealthReport.overall(of: results.values), checks: results, uptimeSeconds: uptimeSeconds,
+            version: version)
+    }
+
+    public static func run(_ check: HealthCheck) async -> HealthCheckResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var result = await withTaskGroup(of: HealthCheckResult?.self) { group in
+            group.addTask {
+                do {
+                    return try await check.run()
+                } catch {
+                    return HealthCheckResult(status: .fail, message: "check failed: \(error)")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: check.timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+                ?? HealthCheckResult(
+                    status: .fail, message: "check did not answer within \(check.timeout.milliseconds) ms")
+        }
+        result.responseTimeMs = (clock.now - start).milliseconds
+        return result
+    }
+}
+
+extension Duration {
+    /// The duration in milliseconds, with fractions.
+    public var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

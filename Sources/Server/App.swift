@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import Observability
+import Prometheus
+import ServiceLifecycle
+import Storage
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "EV-charging backend (CSMS): REST API and OCPP central system on one SQLite file.",
+        version: AppDependencies.version,
+        subcommands: [Serve.self, Migrate.self, Backup.self, Check.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Every configuration key as a flag. Values stay strings here so that flags, environment and
+/// file are typed and validated in one place, with one kind of error message.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(help: "JSON config file; flags and CSMS_* environment variables override it")
+    var config: String?
+    @Option(help: "Data directory (default ./data; env CSMS_DATA)") var data: String?
+    @Option(help: "Listen address (default 127.0.0.1; env CSMS_HOST)") var host: String?
+    @Option(help: "Listen port, 0 for any free port (default 8080; env CSMS_PORT)") var port: String?
+    @Option(help: "trace|debug|info|notice|warning|error|critical (default info)") var logLevel: String?
+    @Option(help: "json|text (default json)") var logFormat: String?
+    @Option(help: "Largest request body in bytes (default 1048576)") var maxBodyBytes: String?
+    @Option(help: "Read-only database connections, 1–16 (default 2)") var dbReaders: String?
+    @Option(help: "Disk use % above which /health/ready warns (default 90)") var diskWarnPercent: String?
+    @Option(help: "Disk use % above which /health/ready fails (default 95)") var diskFailPercent: String?
+    @Option(help: "Memory limit for the health check, bytes (default: machine or cgroup)") var memoryLimitBytes: String?
+    @Option(help: "Seconds between polls of external services' /health (default 10)") var registryPollSeconds: String?
+    @Option(help: "Seconds between sweeps of expired key/value entries (default 60)") var kvSweepSeconds: String?
+    @Option(help: "Seconds in-flight requests get at shutdown (default 10)") var shutdownTimeoutSeconds: String?
+
+    func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
+        var sources = ConfigurationSources()
+        let flags: [(ConfigurationKey, String?)] = [
+            (.data, data), (.host, host), (.port, port), (.logLevel, logLevel), (.logFormat, logFormat),
+            (.maxBodyBytes, maxBodyBytes), (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
+            (.diskFailPercent, diskFailPercent), (.memoryLimitBytes, memoryLimitBytes),
+            (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
+            (.shutdownTimeoutSeconds, shutdownTimeoutSeconds),
+        ]
+        for (key, value) in flags {
+            if let value { sources.flags[key.name] = value }
+        }
+        sources.environment = environment.filter { $0.key.hasPrefix("CSMS_") }
+        if let file = config ?? environment["CSMS_CONFIG"] {
+            try sources.loadFile(file)
+        }
+        return sources
+    }
+
+    /// Loads the configuration, or prints the one-line reason and exits with EX_CONFIG (78).
+    func load() throws -> (AppConfiguration, ConfigurationSources) {
+        do {
+            let sources = try sources()
+            return (try AppConfiguration.load(from: sources), sources)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}
+
+/// Prints an operator-facing failure as one line and exits non-zero.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    return ExitCode.failure
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let (configuration, sources) = try options.load()
+        LoggingSystem.bootstrap { label in
+            LineLogHandler(label: label, format: configuration.logFormat, level: configuration.logLevel)
+        }
+        var logger = Logger(label: "csms")
+        logger.logLevel = configuration.logLevel
+        logger.info(
+            "starting", metadata: ["version": .string(AppDependencies.version),
+                                   "configuration": .dictionary(AppConfiguration.describe(sources).mapValues { .string($0) })])
+
+        let dependencies: AppDependencies
+        do {
+            dependencies = try await AppDependencies.open(configuration)
+        } catch let error as StartupError {
+            throw fail(error.description)
+        }
+        // Library metrics (swift-metrics) land in the same registry as ours, on one /metrics.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: dependencies.metrics.registry))
+
+        let app = buildApplication(dependencies, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            await dependencies.database.close()
+            throw fail("cannot listen on \(configuration.host):\(configuration.port): the address is already in use")
+        } catch {
+            await dependencies.database.close()
+            if "\(error)".contains("Address already in use") {
+                throw fail("cannot listen on \(configuration.host):\(configuration.port): the address is already in use")
+            }
+            throw fail("the server stopped: \(error)")
+        }
+        logger.info("stopped")
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let (configuration, _) = try options.load()
+        let before = try await schemaVersion(of: configuration)
+        let dependencies: AppDependencies
+        do {
+            dependencies = try await AppDependencies.open(configuration)
+        } catch let error as StartupError {
+            throw fail(error.description)
+        }
+        await dependencies.database.close()
+        let latest = Migrator(migrations: Schema.migrations).latestVersion
+        print(before == latest ? "schema is up to date at version \(latest)" : "migrated schema from version \(before) to \(latest)")
+    }
+
+    private func schemaVersion(of configuration: AppConfiguration) async throws -> Int {
+        guard FileManager.default.fileExists(atPath: configuration.databasePath) else { return 0 }
+        let database = try await openExisting(configuration)
+        defer { Task { await database.close() } }
+        return try await database.read { try Migrator.currentVersion(of: $0) }
+    }
+}
+
+/// Opens an existing database without migrating it (backup and check leave the schema alone).
+func openExisting(_ configuration: AppConfiguration) async throws -> Database {
+    guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+        throw fail("no database at \(configuration.databasePath)")
+    }
+    do {
+        return try await Database.open(
+            path: configuration.databasePath, migrations: Schema.migrations, migrate: false,
+            options: .init(readerCount: 1))
+    } catch {
+        throw fail(StartupError(databaseError: error, path: configuration.databasePath).description)
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the database while the server keeps running.")
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "Where to write the copy; must not exist yet") var to: String
+
+    func run() async throws {
+        let (configuration, _) = try options.load()
+        guard !FileManager.default.fileExists(atPath: to) else {
+            throw fail("\(to) already exists; choose a new file name")
+        }
+        let database = try await openExisting(configuration)
+        do {
+            try await database.backup(to: to)
+        } catch {
+            await database.close()
+            throw fail("backup failed: \(error)")
+        }
+        await database.close()
+        let copy = try await Database.open(path: to, migrations: Schema.migrations, migrate: false)
+        let report = try await copy.integrityCheck()
+        await copy.close()
+        guard report.ok else {
+            throw fail("the copy at \(to) failed its integrity check: \(report.problems.joined(separator: "; "))")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+        print("backup written to \(to) (\(size) bytes); integrity check ok")
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the database's integrity and foreign keys; exit 1 if anything is wrong.")
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let (configuration, _) = try options.load()
+        let database = try await openExisting(configuration)
+        let report: IntegrityReport
+        let version: Int
+        do {
+            report = try await database.integrityCheck()
+            version = try await database.read { try Migrator.currentVersion(of: $0) }
+        } catch {
+            await database.close()
+            throw fail("integrity check could not run: \(error)")
+        }
+        await database.close()
+        guard report.ok else {
+            throw fail("\(configuration.databasePath) has problems:\n" + report.problems.joined(separator: "\n"))
+        }
+        print("\(configuration.databasePath): ok (schema version \(version))")
+    }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+import Observability
+import ServiceLifecycle
+
+/// The whole server as one Hummingbird application: gateway middleware, every service's routes
+/// and the background tasks.
+func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
+    let router = buildRouter(dependencies)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: logger)
+    // Listed first so that it stops last: the database outlives every user of it.
+    app.addServices(DatabaseService(database: dependencies.database, logger: logger))
+    app.addServices(
+        PeriodicTask(name: "key/value sweep", interval: configuration.keyValueSweepInterval, logger: logger) {
+            try await dependencies.keyValue.sweepExpired()
+        },
+        PeriodicTask(name: "registry poll", interval: configuration.registryPollInterval, logger: logger) {
+            await dependencies.registry.pollExternalServices(timeout: .seconds(2))
+        })
+    return app
+}
+
+func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    let routes = RecordingRouter(router: router, table: RouteTable())
+    routes.add(middleware: RequestIDMiddleware())
+    routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
+    routes.add(middleware: ProblemMiddleware(routes: routes.table))
+    routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
+
+    SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)
+    RegistryController(registry: dependencies.registry, metrics: dependencies.metrics).addRoutes(to: routes)
+    return router
+}

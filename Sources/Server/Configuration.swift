@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import Observability
+
+/// Every setting of the server, typed and validated. Each comes from, in order of precedence:
+/// a command-line flag, a `CSMS_*` environment variable, the JSON config file, the default.
+struct AppConfiguration: Sendable {
+    var host: String
+    var port: Int
+    var dataDirectory: String
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var maxBodyBytes: Int
+    var databaseReaders: Int
+    var diskWarnPercent: Double
+    var diskFailPercent: Double
+    var memoryLimitBytes: UInt64
+    var registryPollInterval: Duration
+    var keyValueSweepInterval: Duration
+    var shutdownTimeout: Duration
+
+    var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
+}
+
+/// One configurable key: its names in each source and how to describe it.
+struct ConfigurationKey: Sendable {
+    let name: String
+    let help: String
+    let defaultDescription: String
+    /// Secrets are shown as `[redacted]` wherever the configuration is printed.
+    var isSecret = false
+
+    var environmentName: String {
+        "CSMS_" + name.reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" }
+            result += character.uppercased()
+        }
+    }
+
+    var flagName: String {
+        name.reduce(into: "") { result, character in
+            if character.isUppercase { result += "-" }
+            result += character.lowercased()
+        }
+    }
+}
+
+extension ConfigurationKey {
+    static let host = ConfigurationKey(name: "host", help: "Address to listen on", defaultDescription: "127.0.0.1")
+    static let port = ConfigurationKey(
+        name: "port", help: "TCP port for HTTP and OCPP WebSockets (0 picks a free port)", defaultDescription: "8080")
+    static let data = ConfigurationKey(
+        name: "data", help: "Data directory: holds the database file csms.sqlite", defaultDescription: "./data")
+    static let logLevel = ConfigurationKey(
+        name: "logLevel", help: "trace, debug, info, notice, warning, error or critical", defaultDescription: "info")
+    static let logFormat = ConfigurationKey(
+        name: "logFormat", help: "json (one object per line) or text", defaultDescription: "json")
+    static let maxBodyBytes = ConfigurationKey(
+        name: "maxBodyBytes", help: "Largest accepted request body, in bytes", defaultDescription: "1048576")
+    static let dbReaders = ConfigurationKey(
+        name: "dbReaders", help: "Read-only database connections, each on its own thread (1–16)",
+        defaultDescription: "2")
+    static let diskWarnPercent = ConfigurationKey(
+        name: "diskWarnPercent", help: "Disk use (%) of the data directory above which health warns",
+        defaultDescription: "90")
+    static let diskFailPercent = ConfigurationKey(
+        name: "diskFailPercent", help: "Disk use (%) above which health fails", defaultDescription: "95")
+    static let memoryLimitBytes = ConfigurationKey(
+        name: "memoryLimitBytes", help: "Memory limit for the health check (warn > 75 %, fail > 90 % RSS)",
+        defaultDescription: "the machine's memory or cgroup limit")
+    static let registryPollSeconds = ConfigurationKey(
+        name: "registryPollSeconds", help: "How often external services' /health is polled",
+        defaultDescription: "10")
+    static let kvSweepSeconds = ConfigurationKey(
+        name: "kvSweepSeconds", help: "How often expired key/value entries are deleted", defaultDescription: "60")
+    static let shutdownTimeoutSeconds = ConfigurationKey(
+        name: "shutdownTimeoutSeconds", help: "How long in-flight requests may take to finish at shutdown",
+        defaultDescription: "10")
+
+    static let all: [ConfigurationKey] = [
+        .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes, .dbReaders, .diskWarnPercent, .diskFailPercent,
+        .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds,
+    ]
+}
+
+/// A setting that was given but is not acceptable. Its description is the one line printed at exit.
+struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    let key: String
+    let value: String
+    let source: String
+    let allowed: String
+
+    var description: String {
+        "invalid configuration: \(key) = \"\(value)\" (from \(source)): \(allowed)"
+    }
+}
+
+/// The raw settings from each source, before they are typed.
+struct ConfigurationSources: Sendable {
+    var flags: [String: String] = [:]
+    var environment: [String: String] = [:]
+    var file: [String: String] = [:]
+    var filePath: String?
+
+    /// Reads a JSON object of `key: value` (strings, numbers or booleans). Unknown keys are errors,
+    /// so a typo in the file is not silently ignored.
+    mutating func loadFile(_ path: String) throws {
+        let source = "config file \(path)"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: "config", value: path, source: "--config", allowed: "the file cannot be read")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError(key: "config", value: path, source: "--config", allowed: "must be a JSON object")
+        }
+        let known = Set(ConfigurationKey.all.map(\.name))
+        for (key, value) in object {
+            guard known.contains(key) else {
+                throw ConfigurationError(
+                    key: key, value: "\(value)", source: source,
+                    allowed: "unknown key; known keys: \(ConfigurationKey.all.map(\.name).joined(separator: ", "))")
+            }
+            switch value {
+            case let text as String: file[key] = text
+            case let number as NSNumber: file[key] = number.stringValue
+            default:
+                throw ConfigurationError(
+                    key: key, value: "\(value)", source: source, allowed: "must be a string, number or boolean")
+            }
+        }
+        filePath = path
+    }
+
+    /// The winning raw value of `key` and where it came from.
+    func raw(_ key: ConfigurationKey) -> (value: String, source: String)? {
+        if let value = flags[key.name] { return (value, "--\(key.flagName)") }
+        if let value = environment[key.environmentName] { return (value, key.environmentName) }
+        if let value = file[key.name] { return (value, "config file \(filePath ?? "")") }
+        return nil
+    }
+}
+
+extension AppConfiguration {
+    static func load(from sources: ConfigurationSources) throws -> AppConfiguration {
+        let reader = TypedReader(sources: sources)
+        let diskWarn = try reader.number(.diskWarnPercent, default: 90, in: 1...100)
+        let diskFail = try reader.number(.diskFailPercent, default: 95, in: 1...100)
+        if diskFail < diskWarn, let raw = sources.raw(.diskFailPercent) ?? sources.raw(.diskWarnPercent) {
+            throw ConfigurationError(
+                key: "diskFailPercent", value: raw.value, source: raw.source,
+                allowed: "must be at least diskWarnPercent (\(diskWarn))")
+        }
+        return AppConfiguration(
+            host: try reader.string(.host, default: "127.0.0.1"),
+            port: try reader.integer(.port, default: 8080, in: 0...65535),
+            dataDirectory: try reader.string(.data, default: "./data"),
+            logLevel: try reader.choice(.logLevel, default: .info),
+            logFormat: try reader.choice(.logFormat, default: .json),
+            maxBodyBytes: try reader.integer(.maxBodyBytes, default: 1 << 20, in: 1...(100 << 20)),
+            databaseReaders: try reader.integer(.dbReaders, default: 2, in: 1...16),
+            diskWarnPercent: diskWarn,
+            diskFailPercent: diskFail,
+            memoryLimitBytes: UInt64(
+                try reader.integer(
+                    .memoryLimitBytes, default: Int(MemoryHealthCheck.defaultLimitBytes()), in: (1 << 20)...Int.max)),
+            registryPollInterval: .seconds(try reader.integer(.registryPollSeconds, default: 10, in: 1...3600)),
+            keyValueSweepInterval: .seconds(try reader.integer(.kvSweepSeconds, default: 60, in: 1...86400)),
+            shutdownTimeout: .seconds(try reader.integer(.shutdownTimeoutSeconds, default: 10, in: 1...600)))
+    }
+
+    /// The effective settings with their sources, secrets redacted: logged once at startup.
+    static func describe(_ sources: ConfigurationSources) -> [String: String] {
+        var described: [String: String] = [:]
+        for key in ConfigurationKey.all {
+            if let raw = sources.raw(key) {
+                described[key.name] = key.isSecret ? "[redacted]" : "\(raw.value) (\(raw.source))"
+            }
+        }
+        return described
+    }
+}
+
+private struct TypedReader {
+    let sources: ConfigurationSources
+
+    func string(_ key: ConfigurationKey, default defaultValue: String) throws -> String {
+        guard let raw = sources.raw(key) else { return defaultValue }
+        let trimmed = raw.value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw ConfigurationError(key: key.name, value: raw.value, source: raw.source, allowed: "must not be empty")
+        }
+        return trimmed
+    }
+
+    func integer(_ key: ConfigurationKey, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let raw = sources.raw(key) else { return defaultValue }
+        guard let value = Int(raw.value.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigurationError(
+                key: key.name, value: raw.value, source: raw.source,
+                allowed: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func number(_ key: ConfigurationKey, default defaultValue: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let raw = sources.raw(key) else { return defaultValue }
+        guard let value = Double(raw.value.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigurationError(
+                key: key.name, value: raw.value, source: raw.source,
+                allowed: "must be a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func choice<T: CaseIterable & RawRepresentable>(_ key: ConfigurationKey, default defaultValue: T) throws -> T
+    where T.RawValue == String {
+        guard let raw = sources.raw(key) else { return defaultValue }
+        guard let value = T(rawValue: raw.value.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw ConfigurationError(
+                key: key.name, value: raw.value, source: raw.source,
+                allowed: "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}

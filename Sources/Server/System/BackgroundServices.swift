@@ -1,0 +1,41 @@
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// Runs `work` every `interval` until shutdown. A failed run is logged and retried next time.
+struct PeriodicTask: Service {
+    let name: String
+    let interval: Duration
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+                do {
+                    try await work()
+                } catch {
+                    logger.warning("\(name) failed", metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
+    }
+}
+
+/// Closes the database — last, after the HTTP server and background tasks have stopped —
+/// which checkpoints the WAL into the main file.
+struct DatabaseService: Service {
+    let database: Database
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.close()
+        logger.info("database closed", metadata: ["path": .string(database.path)])
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// A thread that owns one SQLite connection and runs jobs on it. SQLite calls block, so they run
+/// here rather than on the Swift cooperative pool or a NIO event loop, which have one thread per core.
+final class ConnectionWorker<Job>: @unchecked Sendable {
+    private let queue: JobQueue<Job>
+    private let connection: Connection
+    private let finished = DispatchSemaphore(value: 0)
+    private let maximumBatch: Int
+    private let process: (Connection, [Job]) -> Void
+
+    /// - Parameter maximumBatch: how many queued jobs one call of `process` receives.
+    init(
+        name: String, connection: Connection, queue: JobQueue<Job>, maximumBatch: Int,
+        process: @escaping (Connection, [Job]) -> Void
+    ) {
+        self.connection = connection
+        self.queue = queue
+        self.maximumBatch = maximumBatch
+        self.process = process
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func runLoop() {
+        while let jobs = queue.take(maximum: maximumBatch) {
+            process(connection, jobs)
+        }
+        finished.signal()
+    }
+
+    /// Blocks until the loop has drained the closed queue, runs `body` on the connection, then
+    /// closes it.
+    func finish(_ body: (Connection) -> Void) {
+        finished.wait()
+        body(connection)
+        connection.close()
+    }
+}
+
+/// A blocking FIFO shared by one or more workers.
+final class JobQueue<Job>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var head = 0
+    private var closed = false
+
+    /// False when the queue is closed and the job was not accepted.
+    func push(_ job: Job) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        jobs.append(job)
+        condition.signal()
+        return true
+    }
+
+    /// Blocks until jobs are available; nil once the queue is closed and drained.
+    func take(maximum: Int) -> [Job]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == jobs.count {
+            if closed { return nil }
+            condition.wait()
+        }
+        let end = min(jobs.count, head + maximum)
+        let taken = Array(jobs[head..<end])
+        head = end
+        if head == jobs.count {
+            jobs.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return taken
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,196 @@
+import CSQLite
+import Foundation
+
+/// The application's database: one serialized writer connection and a pool of read-only reader
+/// connections, each on a thread of its own.
+///
+/// Writes are group-committed: the writer takes every write waiting in its queue, runs each in a
+/// savepoint of one `BEGIN IMMEDIATE` transaction and commits once, so a burst of writes costs one
+/// commit. A write's caller resumes only after that commit, so an acknowledged write is durable.
+/// A write that throws is rolled back to its savepoint alone; the others in the batch still commit.
+public final class Database: Sendable {
+    public struct Options: Sendable {
+        public var readerCount: Int
+        public var busyTimeoutMilliseconds: Int32
+        /// The most writes one commit carries.
+        public var maximumWriteBatch: Int
+
+        public init(readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5_000, maximumWriteBatch: Int = 512) {
+            self.readerCount = readerCount
+            self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+            self.maximumWriteBatch = maximumWriteBatch
+        }
+    }
+
+    public let path: String
+    private let writeQueue = JobQueue<WriteJob>()
+    private let readQueue = JobQueue<ReadJob>()
+    private let writer: ConnectionWorker<WriteJob>
+    private let readers: [ConnectionWorker<ReadJob>]
+
+    private init(path: String, writerConnection: Connection, readerConnections: [Connection], options: Options) {
+        self.path = path
+        let readQueue = self.readQueue
+        writer = ConnectionWorker(
+            name: "sqlite-writer", connection: writerConnection, queue: writeQueue,
+            maximumBatch: options.maximumWriteBatch, process: Database.commitBatch)
+        readers = readerConnections.enumerated().map { index, connection in
+            ConnectionWorker(
+                name: "sqlite-reader-\(index)", connection: connection, queue: readQueue,
+                maximumBatch: 1, process: { connection, jobs in jobs.forEach { $0(connection) } })
+        }
+    }
+
+    /// Opens (creating if needed) the database at `path` and applies `migrations`; with
+    /// `migrate: false` it only refuses a schema newer than `migrations` know. The blocking work
+    /// runs on a thread of its own.
+    public static func open(
+        path: String, migrations: [Migration], migrate: Bool = true, options: Options = Options()
+    ) async throws -> Database {
+        try await runOnOwnThread {
+            let writer = try Connection(
+                path: path, mode: .readWrite, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            let migrator = Migrator(migrations: migrations)
+            if migrate {
+                try migrator.migrate(writer)
+            } else {
+                try migrator.refuseNewerSchema(writer)
+            }
+            let readers = try (0..<max(1, options.readerCount)).map { _ in
+                try Connection(
+                    path: path, mode: .readOnly, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            }
+            return UncheckedBox(
+                Database(path: path, writerConnection: writer, readerConnections: readers, options: options))
+        }.value
+    }
+
+    /// Runs `body` in the write transaction. It may nest `connection.transaction` (savepoints).
+    /// Returns after the transaction carrying it has committed.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let job = WriteJob(
+                run: { connection in
+                    do {
+                        let value = try connection.savepoint { try body(connection) }
+                        return { commitError in
+                            if let commitError {
+                                continuation.resume(throwing: commitError)
+                            } else {
+                                continuation.resume(returning: value)
+                            }
+                        }
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return nil
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            if !writeQueue.push(job) { continuation.resume(throwing: DatabaseClosedError()) }
+        }
+    }
+
+    /// Runs `body` on a reader connection inside one read transaction: a consistent snapshot.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = readQueue.push { connection in
+                continuation.resume(with: Result { try connection.transaction(.deferred) { try body(connection) } })
+            }
+            if !accepted { continuation.resume(throwing: DatabaseClosedError()) }
+        }
+    }
+
+    /// A consistent copy of the live database at `destination`; writers are not blocked.
+    public func backup(to destination: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let accepted = readQueue.push { connection in
+                continuation.resume(with: Result { try connection.backup(to: destination) })
+            }
+            if !accepted { continuation.resume(throwing: DatabaseClosedError()) }
+        }
+    }
+
+    public func integrityCheck() async throws -> IntegrityReport {
+        try await read { connection in try IntegrityReport.check(connection) }
+    }
+
+    /// Finishes queued work, checkpoints the WAL into the main file and closes every connection.
+    public func close() async {
+        writeQueue.close()
+        readQueue.close()
+        _ = try? await Database.runOnOwnThread { [writer, readers] in
+            readers.forEach { $0.finish { _ in } }
+            writer.finish { connection in
+                _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    private typealias ReadJob = (Connection) -> Void
+
+    /// `run` executes the write inside the batch transaction and returns what to call once the
+    /// commit's outcome is known (nil when the write failed and was already answered).
+    private struct WriteJob {
+        let run: (Connection) -> (((any Error)?) -> Void)?
+        let fail: (any Error) -> Void
+    }
+
+    private static func commitBatch(_ connection: Connection, _ jobs: [WriteJob]) {
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            jobs.forEach { $0.fail(error) }
+            return
+        }
+        var completions: [((any Error)?) -> Void] = []
+        completions.reserveCapacity(jobs.count)
+        for job in jobs {
+            if let completion = job.run(connection) { completions.append(completion) }
+        }
+        var commitError: (any Error)?
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            commitError = error
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+        }
+        completions.forEach { $0(commitError) }
+    }
+
+    private static func runOnOwnThread<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
+            Thread {
+                continuation.resume(with: Result { UncheckedBox(try body()) })
+            }.start()
+        }.value
+    }
+}
+
+/// Moves a value that is not `Sendable` across a thread hop where only one side ever uses it.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+public struct DatabaseClosedError: Error, CustomStringConvertible {
+    public var description: String { "the database is closed" }
+}
+
+public struct IntegrityReport: Sendable, Codable, Equatable {
+    public var ok: Bool { problems.isEmpty }
+    public var problems: [String]
+
+    static func check(_ connection: Connection) throws -> IntegrityReport {
+        var problems = try connection.query("PRAGMA integrity_check") { try $0.get(0, as: String.self) }
+            .filter { $0 != "ok" }
+        problems += try connection.query("PRAGMA foreign_key_check") { row in
+            let table = try row.get(0, as: String.self)
+            let rowid = try row.get(1, as: Int64?.self)
+            let parent = try row.get(2, as: String.self)
+            return "foreign key violation: \(table) row \(rowid.map(String.init) ?? "?") references missing \(parent)"
+        }
+        return IntegrityReport(problems: problems)
+    }
+}
