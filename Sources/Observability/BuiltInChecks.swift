@@ -31,6 +31,11 @@ public enum DiskSpaceHealthCheck {
     public struct Usage: Sendable {
         public var totalBytes: UInt64
         public var availableBytes: UInt64
+
+        public init(totalBytes: UInt64, availableBytes: UInt64) {
+            self.totalBytes = totalBytes
+            self.availableBytes = availableBytes
+        }
         public var usedPercent: Double {
             totalBytes == 0 ? 0 : Double(totalBytes - availableBytes) / Double(totalBytes) * 100
         }

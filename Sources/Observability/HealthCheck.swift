@@ -112,7 +112,7 @@ public struct HealthMonitor: Sendable {
             group.cancelAll()
             return first
                 ?? HealthCheckResult(
-                    status: .fail, message: "check did not answer within \(check.timeout.milliseconds) ms")
+                    status: .fail, message: "check did not answer within \(Int(check.timeout.milliseconds)) ms")
         }
         result.responseTimeMs = (clock.now - start).milliseconds
         return result

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// The application's database: one serialized writer connection and a pool of read-only reader
 /// connections, each on a thread of its own.
@@ -27,6 +28,7 @@ public final class Database: Sendable {
     private let readQueue = JobQueue<ReadJob>()
     private let writer: ConnectionWorker<WriteJob>
     private let readers: [ConnectionWorker<ReadJob>]
+    private let isOpen = Mutex(true)
 
     private init(path: String, writerConnection: Connection, readerConnections: [Connection], options: Options) {
         self.path = path
@@ -115,7 +117,9 @@ public final class Database: Sendable {
     }
 
     /// Finishes queued work, checkpoints the WAL into the main file and closes every connection.
+    /// Later calls return at once.
     public func close() async {
+        guard isOpen.withLock({ open in defer { open = false }; return open }) else { return }
         writeQueue.close()
         readQueue.close()
         _ = try? await Database.runOnOwnThread { [writer, readers] in

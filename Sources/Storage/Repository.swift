@@ -87,6 +87,12 @@ public struct QueryFilter: Sendable {
 public struct RecordNotFoundError: Error, Sendable, CustomStringConvertible {
     public let table: String
     public let id: String
+
+    public init(table: String, id: String) {
+        self.table = table
+        self.id = id
+    }
+
     public var description: String { "no \(table) row with id \(id)" }
 }
 
@@ -95,12 +101,21 @@ public struct VersionConflictError: Error, Sendable, CustomStringConvertible {
     public let id: String
     public let expectedVersion: Int64
     public let currentVersion: Int64
+
+    public init(table: String, id: String, expectedVersion: Int64, currentVersion: Int64) {
+        self.table = table
+        self.id = id
+        self.expectedVersion = expectedVersion
+        self.currentVersion = currentVersion
+    }
+
     public var description: String {
         "\(table) \(id) is at version \(currentVersion), not \(expectedVersion): it was changed by someone else"
     }
 }
 
 public struct InvalidCursorError: Error, Sendable, CustomStringConvertible {
+    public init() {}
     public var description: String { "the cursor is not valid for this listing" }
 }
 
