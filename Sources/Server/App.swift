@@ -14,7 +14,7 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "server",
         abstract: "EV-charging backend (CSMS): REST API and OCPP central system on one SQLite file.",
         version: AppDependencies.version,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Check.self],
+        subcommands: [Serve.self, Migrate.self, Backup.self, Check.self, UserCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -36,6 +36,10 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Seconds between polls of external services' /health (default 10)") var registryPollSeconds: String?
     @Option(help: "Seconds between sweeps of expired key/value entries (default 60)") var kvSweepSeconds: String?
     @Option(help: "Seconds in-flight requests get at shutdown (default 10)") var shutdownTimeoutSeconds: String?
+    @Option(help: "Access token lifetime in seconds (default 900)") var accessTokenTtlSeconds: String?
+    @Option(help: "Refresh token lifetime in days (default 30)") var refreshTokenTtlDays: String?
+    @Option(help: "bcrypt cost for passwords, 4–16 (default 10)") var bcryptCost: String?
+    @Option(help: "First admin's email (its password only via CSMS_ADMIN_PASSWORD or the file)") var adminEmail: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -44,7 +48,8 @@ struct ConfigurationOptions: ParsableArguments {
             (.maxBodyBytes, maxBodyBytes), (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
             (.diskFailPercent, diskFailPercent), (.memoryLimitBytes, memoryLimitBytes),
             (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
-            (.shutdownTimeoutSeconds, shutdownTimeoutSeconds),
+            (.shutdownTimeoutSeconds, shutdownTimeoutSeconds), (.accessTokenTtlSeconds, accessTokenTtlSeconds),
+            (.refreshTokenTtlDays, refreshTokenTtlDays), (.bcryptCost, bcryptCost), (.adminEmail, adminEmail),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }
@@ -210,5 +215,44 @@ struct Check: AsyncParsableCommand {
             throw fail("\(configuration.databasePath) has problems:\n" + report.problems.joined(separator: "\n"))
         }
         print("\(configuration.databasePath): ok (schema version \(version))")
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage accounts from the command line.", subcommands: [AddUser.self])
+}
+
+struct AddUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Create an account; the password is read from standard input.")
+    @OptionGroup var options: ConfigurationOptions
+    @Option(help: "admin, operator or driver") var role: String
+    @Option(help: "The account's email") var email: String
+    @Option(help: "Display name (default: the email)") var name: String?
+
+    func run() async throws {
+        let (configuration, _) = try options.load()
+        guard let role = Role(rawValue: role) else { throw fail("--role must be admin, operator or driver") }
+        guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+            throw fail("give the password on standard input, e.g. `read -s P; echo \"$P\" | server user add …`")
+        }
+        let dependencies: AppDependencies
+        do {
+            dependencies = try await AppDependencies.open(configuration)
+        } catch let error as StartupError {
+            throw fail(error.description)
+        }
+        do {
+            try UsersController.validateAccount(email: email, password: password, name: name ?? email)
+            let (user, _) = try await dependencies.auth.createUser(
+                email: email, password: password, name: name ?? email, role: role)
+            await dependencies.database.close()
+            print("created \(role.rawValue) \(user.email) (id \(user.id))")
+        } catch let error as APIError {
+            await dependencies.database.close()
+            let fields = error.errors?.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+            throw fail(fields ?? error.detail ?? error.title)
+        }
     }
 }

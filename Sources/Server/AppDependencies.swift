@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 import Logging
 import NIOPosix
 import Observability
@@ -18,12 +19,20 @@ struct AppDependencies: Sendable {
     let health: HealthMonitor
     /// Which service owns which route prefix, for per-service request metrics.
     let serviceRoutes: ServiceRouteMap
+    let tokens: TokenService
+    let auth: AuthService
+    let stations: StationRepository
+    let drivers: DriverRepository
+    let authorizer: IdTagAuthorizer
+    let statusHistory: StatusHistory
+    let now: @Sendable () -> Date
 
     /// Prepares the data directory, opens and migrates the database, registers the in-process
     /// services. Throws `StartupError` with a message meant for the operator.
     static func open(
         _ configuration: AppConfiguration,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> AppDependencies {
         try prepareDataDirectory(configuration.dataDirectory)
         let database: Database
@@ -55,17 +64,62 @@ struct AppDependencies: Sendable {
                     HealthCheckResult(status: .pass, message: "in-process registry is answering")
                 }),
             .init(name: "observability", version: version, basePath: "/health", healthCheck: memoryCheck),
+            .init(name: "auth", version: version, basePath: "/api/v1/auth", healthCheck: databaseCheck),
+            .init(name: "users", version: version, basePath: "/api/v1/users", healthCheck: databaseCheck),
+            .init(name: "stations", version: version, basePath: "/api/v1/stations", healthCheck: databaseCheck),
+            .init(name: "drivers", version: version, basePath: "/api/v1/drivers", healthCheck: databaseCheck),
+            .init(name: "id-tags", version: version, basePath: "/api/v1/id-tags", healthCheck: databaseCheck),
         ]
         for service in internalServices {
             await registry.registerInternal(service)
         }
         let serviceRoutes = ServiceRouteMap(
-            internalServices.map { ($0.basePath, $0.name) } + [("/metrics", "observability")])
+            internalServices.map { ($0.basePath, $0.name) } + [
+                ("/metrics", "observability"), ("/api/v1/me/driver", "drivers"),
+            ])
+
+        let keys = JWTKeyCollection()
+        await keys.add(
+            hmac: HMACKey(from: try signingSecret(configuration)), digestAlgorithm: .sha256)
+        let tokens = TokenService(
+            keys: keys, accessTokenLifetime: configuration.accessTokenLifetime,
+            refreshTokenLifetime: configuration.refreshTokenLifetime, revocations: TokenRevocations(),
+            database: database, now: now)
+        try await tokens.loadRevocations()
+        let hasher = PasswordHasher(cost: UInt8(configuration.bcryptCost))
+        let auth = AuthService(
+            database: database, keyValue: keyValue, hasher: hasher, tokens: tokens, now: now,
+            decoyHash: try await hasher.hash(Identifiers.randomToken()))
+        let drivers = DriverRepository(database: database)
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,
             metrics: RequestMetrics(registry: PrometheusCollectorRegistry()), health: health,
-            serviceRoutes: serviceRoutes)
+            serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: StationRepository(database: database),
+            drivers: drivers,
+            authorizer: IdTagAuthorizer(
+                drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now),
+            statusHistory: StatusHistory(database: database), now: now)
+    }
+
+    /// The configured secret, or one generated on first start and kept (owner-only) in the data
+    /// directory, so that restarts keep sessions valid.
+    private static func signingSecret(_ configuration: AppConfiguration) throws -> String {
+        if let secret = configuration.jwtSecret { return secret }
+        let path = (configuration.dataDirectory as NSString).appendingPathComponent("jwt-secret")
+        if let data = FileManager.default.contents(atPath: path) {
+            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard secret.utf8.count >= 32 else {
+                throw StartupError("\(path) holds a signing secret shorter than 32 bytes; remove it to generate a new one")
+            }
+            return secret
+        }
+        let secret = Identifiers.randomToken(bytes: 48)
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw StartupError("cannot write the signing secret to \(path)") }
+        return secret
     }
 
     private static func prepareDataDirectory(_ path: String) throws {

@@ -12,6 +12,10 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger)
+    app.beforeServerStarts {
+        try await dependencies.auth.bootstrapAdmin(
+            email: configuration.adminEmail, password: configuration.adminPassword, logger: logger)
+    }
     // Listed first so that it stops last: the database outlives every user of it.
     app.addServices(DatabaseService(database: dependencies.database, logger: logger))
     app.addServices(
@@ -31,8 +35,17 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
+    routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
 
+    let now = dependencies.now
     SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)
     RegistryController(registry: dependencies.registry, metrics: dependencies.metrics).addRoutes(to: routes)
+    AuthController(service: dependencies.auth).addRoutes(to: routes)
+    UsersController(service: dependencies.auth).addRoutes(to: routes)
+    StationsController(repository: dependencies.stations, connectorStatusChanges: dependencies.statusHistory, now: now)
+        .addRoutes(to: routes)
+    DriversController(repository: dependencies.drivers, now: now).addRoutes(to: routes)
+    IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
+        .addRoutes(to: routes)
     return router
 }

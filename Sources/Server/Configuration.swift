@@ -18,6 +18,13 @@ struct AppConfiguration: Sendable {
     var registryPollInterval: Duration
     var keyValueSweepInterval: Duration
     var shutdownTimeout: Duration
+    /// HS256 signing key for access tokens; nil: generated once and kept in the data directory.
+    var jwtSecret: String?
+    var accessTokenLifetime: Duration
+    var refreshTokenLifetime: Duration
+    var bcryptCost: Int
+    var adminEmail: String?
+    var adminPassword: String?
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -77,9 +84,25 @@ extension ConfigurationKey {
         name: "shutdownTimeoutSeconds", help: "How long in-flight requests may take to finish at shutdown",
         defaultDescription: "10")
 
+    static let jwtSecret = ConfigurationKey(
+        name: "jwtSecret", help: "HS256 key for access tokens, at least 32 bytes (environment or file only)",
+        defaultDescription: "generated once, kept in DATA/jwt-secret", isSecret: true)
+    static let accessTokenTtlSeconds = ConfigurationKey(
+        name: "accessTokenTtlSeconds", help: "Access token lifetime", defaultDescription: "900")
+    static let refreshTokenTtlDays = ConfigurationKey(
+        name: "refreshTokenTtlDays", help: "Refresh token lifetime", defaultDescription: "30")
+    static let bcryptCost = ConfigurationKey(
+        name: "bcryptCost", help: "bcrypt cost for account passwords (4–16)", defaultDescription: "10")
+    static let adminEmail = ConfigurationKey(
+        name: "adminEmail", help: "Creates this admin at startup when there is no admin yet", defaultDescription: "unset")
+    static let adminPassword = ConfigurationKey(
+        name: "adminPassword", help: "Password of that first admin (environment or file only)",
+        defaultDescription: "unset", isSecret: true)
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes, .dbReaders, .diskWarnPercent, .diskFailPercent,
-        .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds,
+        .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds, .jwtSecret,
+        .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword,
     ]
 }
 
@@ -164,7 +187,14 @@ extension AppConfiguration {
                     .memoryLimitBytes, default: Int(MemoryHealthCheck.defaultLimitBytes()), in: (1 << 20)...Int.max)),
             registryPollInterval: .seconds(try reader.integer(.registryPollSeconds, default: 10, in: 1...3600)),
             keyValueSweepInterval: .seconds(try reader.integer(.kvSweepSeconds, default: 60, in: 1...86400)),
-            shutdownTimeout: .seconds(try reader.integer(.shutdownTimeoutSeconds, default: 10, in: 1...600)))
+            shutdownTimeout: .seconds(try reader.integer(.shutdownTimeoutSeconds, default: 10, in: 1...600)),
+            jwtSecret: try reader.optionalString(.jwtSecret, minimumBytes: 32),
+            accessTokenLifetime: .seconds(try reader.integer(.accessTokenTtlSeconds, default: 900, in: 30...86_400)),
+            refreshTokenLifetime: .seconds(
+                86_400 * (try reader.integer(.refreshTokenTtlDays, default: 30, in: 1...365))),
+            bcryptCost: try reader.integer(.bcryptCost, default: 10, in: 4...16),
+            adminEmail: try reader.optionalString(.adminEmail, minimumBytes: 3),
+            adminPassword: try reader.optionalString(.adminPassword, minimumBytes: 8))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -189,6 +219,17 @@ private struct TypedReader {
             throw ConfigurationError(key: key.name, value: raw.value, source: raw.source, allowed: "must not be empty")
         }
         return trimmed
+    }
+
+    func optionalString(_ key: ConfigurationKey, minimumBytes: Int) throws -> String? {
+        guard let raw = sources.raw(key) else { return nil }
+        guard raw.value.utf8.count >= minimumBytes else {
+            // A secret's value is never echoed, not even in an error.
+            throw ConfigurationError(
+                key: key.name, value: key.isSecret ? "[redacted]" : raw.value, source: raw.source,
+                allowed: "must be at least \(minimumBytes) bytes")
+        }
+        return raw.value
     }
 
     func integer(_ key: ConfigurationKey, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {

@@ -1,8 +1,141 @@
 import Storage
 
 /// The database schema, in order. Append only: a released migration never changes.
+/// Times are INTEGER milliseconds since the epoch (UTC); money comes later as integer minor units.
 enum Schema {
     static let migrations: [Migration] = [
-        Migration(version: 1, name: "key_value", sql: KeyValueStore.schemaSQL)
+        Migration(version: 1, name: "key_value", sql: KeyValueStore.schemaSQL),
+        Migration(version: 2, name: "identity_stations_drivers", sql: identityStationsDrivers),
+        Migration(version: 3, name: "billing_monitoring", sql: billingMonitoring),
     ]
+
+    private static let billingMonitoring = """
+        CREATE TABLE status_history (
+            id INTEGER PRIMARY KEY,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            connector_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('connector', 'connectivity')),
+            previous TEXT,
+            current TEXT NOT NULL,
+            error_code TEXT,
+            info TEXT,
+            vendor_error_code TEXT,
+            source TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX status_history_station_time ON status_history (station_id, at);
+
+        CREATE TABLE charging_sessions (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            transaction_id INTEGER NOT NULL UNIQUE,
+            station_id TEXT NOT NULL REFERENCES stations (id),
+            connector_id INTEGER NOT NULL,
+            id_tag TEXT NOT NULL,
+            driver_id TEXT REFERENCES drivers (id) ON DELETE SET NULL,
+            started_at INTEGER NOT NULL,
+            stopped_at INTEGER,
+            meter_start_wh INTEGER NOT NULL,
+            meter_stop_wh INTEGER,
+            energy_wh INTEGER NOT NULL,
+            status TEXT NOT NULL
+        );
+        CREATE INDEX charging_sessions_tag_status ON charging_sessions (id_tag COLLATE NOCASE, status);
+        """
+
+    private static let identityStationsDrivers = """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'driver')),
+            status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+            password_hash TEXT NOT NULL,
+            -- Access tokens issued before this instant are refused (disable, role change, logout-all).
+            tokens_valid_after INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX users_role ON users (role, status);
+
+        CREATE TABLE refresh_tokens (
+            token_hash TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            family_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            revoked_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+        CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+
+        CREATE TABLE stations (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            operator_id TEXT,
+            address TEXT,
+            latitude REAL,
+            longitude REAL,
+            status TEXT NOT NULL,
+            ocpp_version TEXT NOT NULL,
+            registration TEXT NOT NULL,
+            tariff_id TEXT,
+            online INTEGER NOT NULL DEFAULT 0,
+            last_seen_at INTEGER,
+            vendor TEXT,
+            model TEXT,
+            serial_number TEXT,
+            firmware_version TEXT,
+            password_hash TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX stations_status ON stations (status);
+        CREATE INDEX stations_location ON stations (latitude, longitude) WHERE latitude IS NOT NULL;
+
+        CREATE TABLE connectors (
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            connector_id INTEGER NOT NULL CHECK (connector_id >= 1),
+            type TEXT NOT NULL,
+            max_power_kw REAL NOT NULL,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            status_updated_at INTEGER NOT NULL,
+            PRIMARY KEY (station_id, connector_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX connectors_status ON connectors (status);
+
+        CREATE TABLE drivers (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            user_id TEXT UNIQUE REFERENCES users (id) ON DELETE SET NULL,
+            name TEXT NOT NULL,
+            email TEXT NOT NULL COLLATE NOCASE,
+            phone TEXT,
+            status TEXT NOT NULL,
+            membership TEXT NOT NULL,
+            vehicles TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX drivers_email ON drivers (email);
+
+        CREATE TABLE id_tags (
+            -- The tag as first written; lookups are case-insensitive, as OCPP id tags are.
+            id TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            driver_id TEXT REFERENCES drivers (id) ON DELETE CASCADE,
+            expires_at INTEGER,
+            parent_id_tag TEXT,
+            max_active_transactions INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX id_tags_driver ON id_tags (driver_id);
+        """
 }

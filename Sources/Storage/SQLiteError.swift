@@ -68,6 +68,12 @@ public struct RowDecodingError: Error, Sendable, CustomStringConvertible {
     public let expectedType: String
     public let sql: String
 
+    public init(column: String, expectedType: String, sql: String) {
+        self.column = column
+        self.expectedType = expectedType
+        self.sql = sql
+    }
+
     public var description: String {
         "column '\(column)' cannot be read as \(expectedType) in: \(sql)"
     }

@@ -6,6 +6,10 @@ struct AppRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// The client's `X-Request-ID`, or one made up for this request; in every log line and response.
     var requestID: String = ""
+    /// Set by `AuthenticationMiddleware` from a valid bearer token.
+    var identity: Identity?
+    /// Why a presented token was refused, for the 401 a protected route gives.
+    var authenticationFailure: AuthenticationFailure?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

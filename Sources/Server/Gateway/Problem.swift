@@ -70,3 +70,44 @@ struct Validator {
         if !errors.isEmpty { throw APIError.validation(errors) }
     }
 }
+
+extension Validator {
+    /// Parses a raw enum value, recording "must be one of …" when it is not one.
+    mutating func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, as type: T.Type, field: String) -> T?
+    where T.RawValue == String {
+        guard let raw else { return nil }
+        guard let value = T(rawValue: raw) else {
+            fail(field, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func text(_ value: String?, _ field: String, length: ClosedRange<Int>) {
+        guard let value else { return }
+        check(length.contains(value.count), field, "must be \(length.lowerBound)–\(length.upperBound) characters")
+    }
+}
+
+/// A PATCH field: absent (leave as is), or present with a value or an explicit null (clear it).
+enum FieldUpdate<Value: Sendable>: Sendable {
+    case unchanged
+    case set(Value?)
+
+    var newValue: Value?? {
+        if case .set(let value) = self { return .some(value) }
+        return nil
+    }
+
+    func apply(to target: inout Value?) {
+        if case .set(let value) = self { target = value }
+    }
+}
+
+extension KeyedDecodingContainer {
+    func update<T: Decodable & Sendable>(_ type: T.Type, forKey key: Key) throws -> FieldUpdate<T> {
+        guard contains(key) else { return .unchanged }
+        if try decodeNil(forKey: key) { return .set(nil) }
+        return .set(try decode(T.self, forKey: key))
+    }
+}

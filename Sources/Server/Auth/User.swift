@@ -1,0 +1,104 @@
+import Foundation
+import Storage
+
+enum UserStatus: String, Codable, Sendable, CaseIterable {
+    case active, disabled
+}
+
+struct User: TableRecord {
+    var id: String
+    var version: Int64 = 0
+    var email: String
+    var name: String
+    var role: Role
+    var status: UserStatus
+    var passwordHash: String
+    var tokensValidAfter: Date
+    var createdAt: Date
+    var updatedAt: Date
+
+    static let tableName = "users"
+    static let columns = [
+        "email", "name", "role", "status", "password_hash", "tokens_valid_after", "created_at", "updated_at",
+    ]
+    static let sortableColumns = ["email", "created_at"]
+    static let defaultSort = SortKey("created_at")
+
+    var columnValues: [SQLValue] {
+        [
+            .text(email), .text(name), .text(role.rawValue), .text(status.rawValue), .text(passwordHash),
+            tokensValidAfter.sqlValue, createdAt.sqlValue, updatedAt.sqlValue,
+        ]
+    }
+
+    init(id: String, email: String, name: String, role: Role, passwordHash: String, now: Date) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.status = .active
+        self.passwordHash = passwordHash
+        self.tokensValidAfter = Date(timeIntervalSince1970: 0)
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        version = try row.get("version")
+        email = try row.get("email")
+        name = try row.get("name")
+        role = try row.decode("role")
+        status = try row.decode("status")
+        passwordHash = try row.get("password_hash")
+        tokensValidAfter = try row.get("tokens_valid_after")
+        createdAt = try row.get("created_at")
+        updatedAt = try row.get("updated_at")
+    }
+}
+
+/// A user as the API shows it: never the password hash.
+struct UserView: Codable, Sendable {
+    var id: String
+    var email: String
+    var name: String
+    var role: Role
+    var status: UserStatus
+    var version: Int64
+    var createdAt: Date
+    var updatedAt: Date
+    var driverId: String?
+
+    init(_ user: User, driverID: String? = nil) {
+        id = user.id
+        email = user.email
+        name = user.name
+        role = user.role
+        status = user.status
+        version = user.version
+        createdAt = user.createdAt
+        updatedAt = user.updatedAt
+        driverId = driverID
+    }
+}
+
+extension Row {
+    /// A column holding an enum's raw value; an unknown value is a decoding error, not a crash.
+    func decode<T: RawRepresentable>(_ column: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
+        let raw: String = try get(column)
+        guard let value = T(rawValue: raw) else {
+            throw RowDecodingError(column: column, expectedType: "\(T.self)", sql: "value '\(raw)'")
+        }
+        return value
+    }
+}
+
+enum Identifiers {
+    static func make() -> String { UUID().uuidString.lowercased() }
+
+    /// URL-safe random text with `bytes` of entropy.
+    static func randomToken(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64URLEncodedString()
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import Hummingbird
+import Storage
+
+/// `/api/v1/stations`: charge points and their connectors. Everyone signed in may read;
+/// operators and admins change.
+struct StationsController {
+    let repository: StationRepository
+    let connectorStatusChanges: any ConnectorStatusRecording
+    let now: @Sendable () -> Date
+
+    struct ConnectorInput: Decodable, Sendable {
+        var connectorId: Int
+        var type: String
+        var maxPowerKw: Double
+        var status: String?
+    }
+
+    struct CreateRequest: Decodable, Sendable {
+        var id: String
+        var name: String
+        var operatorId: String?
+        var address: String?
+        var latitude: Double?
+        var longitude: Double?
+        var status: String?
+        var registration: String?
+        var ocppVersion: String?
+        var tariffId: String?
+        var connectors: [ConnectorInput]?
+    }
+
+    struct PatchRequest: Decodable, Sendable {
+        var version: Int64?
+        var name: String?
+        var operatorId: FieldUpdate<String>
+        var address: FieldUpdate<String>
+        var latitude: FieldUpdate<Double>
+        var longitude: FieldUpdate<Double>
+        var status: String?
+        var registration: String?
+        var tariffId: FieldUpdate<String>
+
+        enum CodingKeys: String, CodingKey {
+            case version, name, operatorId, address, latitude, longitude, status, registration, tariffId
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            version = try container.decodeIfPresent(Int64.self, forKey: .version)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            operatorId = try container.update(String.self, forKey: .operatorId)
+            address = try container.update(String.self, forKey: .address)
+            latitude = try container.update(Double.self, forKey: .latitude)
+            longitude = try container.update(Double.self, forKey: .longitude)
+            status = try container.decodeIfPresent(String.self, forKey: .status)
+            registration = try container.decodeIfPresent(String.self, forKey: .registration)
+            tariffId = try container.update(String.self, forKey: .tariffId)
+        }
+    }
+
+    struct ConnectorPatch: Decodable, Sendable {
+        var type: String?
+        var maxPowerKw: Double?
+        var status: String?
+        var errorCode: String?
+    }
+
+    struct CredentialsRequest: Decodable, Sendable {
+        var password: String
+    }
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/api/v1/stations") { request, context in
+            try context.requireSignedIn()
+            let query = try Self.query(from: request.uri.queryParameters)
+            let page = try PageRequest(from: request.uri.queryParameters)
+            let result = try await repository.list(query, page: page)
+            return try jsonResponse(ListResponse(items: result.items, nextCursor: result.nextCursor))
+        }
+        router.get("/api/v1/stations/availability") { _, context in
+            try context.requireSignedIn()
+            return try jsonResponse(try await repository.availability())
+        }
+        router.get("/api/v1/stations/{id}") { _, context in
+            try context.requireSignedIn()
+            let id = try context.parameters.require("id")
+            guard let view = try await repository.get(id) else { throw APIError.notFound("no station \(id)") }
+            return try jsonResponse(view)
+        }
+        router.post("/api/v1/stations") { request, context in
+            try context.require(.admin, .operator)
+            let body = try await request.decodeJSON(as: CreateRequest.self)
+            let (station, connectors) = try Self.validate(body, now: now())
+            do {
+                let view = try await repository.create(station, connectors: connectors)
+                return try jsonResponse(view, status: .created, headers: [.location: "/api/v1/stations/\(view.id)"])
+            } catch let error as SQLiteError where error.kind == .uniqueViolation {
+                throw APIError.conflict("a station with id \(station.id) already exists")
+            }
+        }
+        router.patch("/api/v1/stations/{id}") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let body = try await request.decodeJSON(as: PatchRequest.self)
+            var validator = Validator()
+            validator.text(body.name, "name", length: 1...200)
+            let status = validator.parse(body.status, as: StationStatus.self, field: "status")
+            let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
+            if case .set(let latitude?) = body.latitude {
+                validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
+            }
+            if case .set(let longitude?) = body.longitude {
+                validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
+            }
+            try validator.throwIfInvalid()
+            let view = try await repository.update(id, expectedVersion: body.version, now: now()) { station in
+                if let name = body.name { station.name = name }
+                body.operatorId.apply(to: &station.operatorId)
+                body.address.apply(to: &station.address)
+                body.latitude.apply(to: &station.latitude)
+                body.longitude.apply(to: &station.longitude)
+                body.tariffId.apply(to: &station.tariffId)
+                if let status { station.status = status }
+                if let registration { station.registration = registration }
+                guard (station.latitude == nil) == (station.longitude == nil) else {
+                    throw APIError.validation(field: "latitude", "latitude and longitude are set together")
+                }
+            }
+            return try jsonResponse(view)
+        }
+        router.delete("/api/v1/stations/{id}") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            if request.uri.queryParameters["purge"] == "true" {
+                guard try await repository.delete(id) else { throw APIError.notFound("no station \(id)") }
+                return Response(status: .noContent)
+            }
+            let view = try await repository.update(id, expectedVersion: nil, now: now()) { $0.status = .decommissioned }
+            return try jsonResponse(view)
+        }
+        router.put("/api/v1/stations/{id}/credentials") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let body = try await request.decodeJSON(as: CredentialsRequest.self)
+            guard ChargePointPassword.allowedLength.contains(body.password.count),
+                body.password.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else {
+                throw APIError.validation(field: "password", "must be 16–40 printable ASCII characters without spaces")
+            }
+            let hash = ChargePointPassword.hash(body.password)
+            _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
+            return Response(status: .noContent)
+        }
+        router.delete("/api/v1/stations/{id}/credentials") { _, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = nil }
+            return Response(status: .noContent)
+        }
+        router.post("/api/v1/stations/{id}/connectors") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let input = try await request.decodeJSON(as: ConnectorInput.self)
+            var validator = Validator()
+            let connector = Self.validate(input, field: "", now: now(), validator: &validator)
+            try validator.throwIfInvalid()
+            let view = try await repository.addConnector(connector!, to: id, now: now())
+            return try jsonResponse(view, status: .created)
+        }
+        router.patch("/api/v1/stations/{id}/connectors/{connectorId}") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let connectorID = try Self.connectorID(context)
+            let body = try await request.decodeJSON(as: ConnectorPatch.self)
+            var validator = Validator()
+            let type = validator.parse(body.type, as: ConnectorType.self, field: "type")
+            let status = validator.parse(body.status, as: ConnectorStatus.self, field: "status")
+            if let power = body.maxPowerKw {
+                validator.check(power > 0 && power <= 2000, "maxPowerKw", "must be above 0 and at most 2000")
+            }
+            validator.text(body.errorCode, "errorCode", length: 1...50)
+            try validator.throwIfInvalid()
+            let changedAt = now()
+            let (view, before) = try await repository.updateConnector(connectorID, of: id, now: changedAt) { connector in
+                if let type { connector.type = type }
+                if let power = body.maxPowerKw { connector.maxPowerKw = power }
+                if let status {
+                    connector.status = status
+                    connector.errorCode = status == .faulted ? (body.errorCode ?? connector.errorCode) : nil
+                }
+            }
+            if let status, status != before.status {
+                await connectorStatusChanges.connectorStatusChanged(
+                    ConnectorStatusChange(
+                        stationID: id, connectorID: connectorID, previous: before.status, current: status,
+                        errorCode: status == .faulted ? body.errorCode : nil, info: nil, vendorErrorCode: nil,
+                        at: changedAt, source: .api))
+            }
+            return try jsonResponse(view)
+        }
+        router.delete("/api/v1/stations/{id}/connectors/{connectorId}") { _, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            try await repository.deleteConnector(try Self.connectorID(context), of: id, now: now())
+            return Response(status: .noContent)
+        }
+    }
+
+    private static func connectorID(_ context: AppRequestContext) throws -> Int {
+        guard let value = context.parameters.get("connectorId").flatMap(Int.init), value >= 1 else {
+            throw APIError.validation(field: "connectorId", "must be a whole number from 1")
+        }
+        return value
+    }
+
+    static func validate(_ body: CreateRequest, now: Date) throws -> (Station, [Connector]) {
+        var validator = Validator()
+        validator.check(Station.isValidID(body.id), "id", "must be 1–48 characters of A–Z a–z 0–9 . _ - :")
+        validator.text(body.name, "name", length: 1...200)
+        validator.text(body.address, "address", length: 0...500)
+        if let latitude = body.latitude {
+            validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
+        }
+        if let longitude = body.longitude {
+            validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
+        }
+        validator.check(
+            (body.latitude == nil) == (body.longitude == nil), "longitude", "latitude and longitude are set together")
+        let status = validator.parse(body.status, as: StationStatus.self, field: "status")
+        let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
+        validator.check(body.ocppVersion == nil || body.ocppVersion == "1.6", "ocppVersion", "must be 1.6")
+        var connectors: [Connector] = []
+        var seen: Set<Int> = []
+        for (index, input) in (body.connectors ?? []).enumerated() {
+            if let connector = validate(input, field: "connectors[\(index)].", now: now, validator: &validator) {
+                validator.check(
+                    seen.insert(connector.connectorId).inserted, "connectors[\(index)].connectorId",
+                    "is used twice")
+                connectors.append(connector)
+            }
+        }
+        try validator.throwIfInvalid()
+        var station = Station(id: body.id, name: body.name, now: now)
+        station.operatorId = body.operatorId
+        station.address = body.address
+        station.latitude = body.latitude
+        station.longitude = body.longitude
+        station.tariffId = body.tariffId
+        if let status { station.status = status }
+        if let registration { station.registration = registration }
+        return (station, connectors)
+    }
+
+    private static func validate(_ input: ConnectorInput, field prefix: String, now: Date, validator: inout Validator)
+        -> Connector?
+    {
+        validator.check((1...100).contains(input.connectorId), prefix + "connectorId", "must be from 1 to 100")
+        let type = validator.parse(input.type, as: ConnectorType.self, field: prefix + "type")
+        validator.check(
+            input.maxPowerKw > 0 && input.maxPowerKw <= 2000, prefix + "maxPowerKw", "must be above 0 and at most 2000")
+        let status = validator.parse(input.status, as: ConnectorStatus.self, field: prefix + "status")
+        guard let type else { return nil }
+        var connector = Connector(connectorId: input.connectorId, type: type, maxPowerKw: input.maxPowerKw, now: now)
+        if let status { connector.status = status }
+        return connector
+    }
+
+    static func query(from parameters: Parameters) throws -> StationQuery {
+        var validator = Validator()
+        var query = StationQuery()
+        query.status = validator.parse(parameters["status"].map(String.init), as: StationStatus.self, field: "status")
+        if let online = parameters["online"] {
+            validator.check(online == "true" || online == "false", "online", "must be true or false")
+            query.online = online == "true"
+        }
+        query.connectorType = validator.parse(
+            parameters["connectorType"].map(String.init), as: ConnectorType.self, field: "connectorType")
+        if let power = parameters["minPowerKw"] {
+            let value = Double(power)
+            validator.check(value.map { $0 >= 0 } ?? false, "minPowerKw", "must be a number ≥ 0")
+            query.minPowerKw = value
+        }
+        if let available = parameters["available"] {
+            validator.check(available == "true" || available == "false", "available", "must be true or false")
+            query.availableOnly = available == "true"
+        }
+        query.text = parameters["q"].map(String.init)
+        if let near = parameters["near"] {
+            let parts = near.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let radius = parameters["radiusKm"].flatMap { Double($0) } ?? 10
+            if parts.count == 2, (-90...90).contains(parts[0]), (-180...180).contains(parts[1]) {
+                query.near = (parts[0], parts[1], radius)
+            } else {
+                validator.fail("near", "must be 'latitude,longitude' within range")
+            }
+            validator.check(radius > 0 && radius <= 20_000, "radiusKm", "must be above 0 and at most 20000")
+        }
+        try validator.throwIfInvalid()
+        return query
+    }
+}
+
+extension PageRequest {
+    /// `limit` (1–200, default 50) and `cursor` from the query string.
+    init(from parameters: Parameters) throws {
+        var limit = PageRequest.defaultLimit
+        if let raw = parameters["limit"] {
+            guard let value = Int(raw), (1...PageRequest.maximumLimit).contains(value) else {
+                throw APIError.validation(field: "limit", "must be from 1 to \(PageRequest.maximumLimit)")
+            }
+            limit = value
+        }
+        self.init(limit: limit, cursor: parameters["cursor"].map(String.init))
+    }
+}
