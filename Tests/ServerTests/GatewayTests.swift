@@ -42,7 +42,9 @@ struct GatewayTests {
 
     @Test("malformed JSON is 400; well-formed JSON of the wrong shape is 422 naming each field")
     func badBodies() async throws {
-        try await withApp { client, _ async throws in
+        try await withApp(withAdmin) { client, _ async throws in
+            var jsonHeaders = jsonHeaders
+            jsonHeaders[.authorization] = "Bearer " + (try await client.adminToken())
             try await client.execute(
                 uri: "/api/v1/services", method: .post, headers: jsonHeaders, body: ByteBuffer(string: "{\"name\": ")
             ) { response async throws in
@@ -74,7 +76,9 @@ struct GatewayTests {
 
     @Test("a body over the configured limit is 413, whether or not it declares its length")
     func bodyLimit() async throws {
-        try await withApp(["maxBodyBytes": "64"]) { client, _ async throws in
+        try await withApp(withAdmin.merging(["maxBodyBytes": "64"]) { $1 }) { client, _ async throws in
+            var jsonHeaders = jsonHeaders
+            jsonHeaders[.authorization] = "Bearer " + (try await client.adminToken())
             let big = ByteBuffer(string: "{\"name\":\"" + String(repeating: "a", count: 100) + "\"}")
             try await client.execute(uri: "/api/v1/services", method: .post, headers: jsonHeaders, body: big) { response async throws in
                 #expect(response.status == .contentTooLarge)

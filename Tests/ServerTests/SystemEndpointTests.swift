@@ -77,7 +77,7 @@ struct SystemEndpointTests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                 let text = response.text
-                #expect(text.contains(#"http_requests_total{service="registry",method="GET",route="/api/v1/services/{name}",status="404"} 3"#))
+                #expect(text.contains(#"http_requests_total{service="registry",method="GET",route="/api/v1/services/{name}",status="401"} 3"#))
                 #expect(text.contains(#"route="unmatched",status="404"} 1"#))
                 #expect(!text.contains("alpha") && !text.contains("/no/such/page"))
                 #expect(text.contains("http_request_duration_seconds_bucket"))

@@ -28,7 +28,7 @@ def test_health_readiness_and_metrics(server):
     status, _, raw = server.request("GET", "/metrics")
     text = raw.decode()
     assert status == 200
-    assert 'route="/api/v1/services/{name}",status="404"} 2' in text
+    assert 'route="/api/v1/services/{name}",status="401"} 2' in text
     assert 'route="/health/ready",status="200"} 1' in text
     assert "/api/v1/services/a" not in text
 

@@ -133,7 +133,11 @@ struct StationsController {
             try context.require(.admin, .operator)
             let id = try context.parameters.require("id")
             if request.uri.queryParameters["purge"] == "true" {
-                guard try await repository.delete(id) else { throw APIError.notFound("no station \(id)") }
+                do {
+                    guard try await repository.delete(id) else { throw APIError.notFound("no station \(id)") }
+                } catch let error as SQLiteError where error.kind == .foreignKeyViolation {
+                    throw APIError.conflict("station \(id) has charging sessions; decommission it instead")
+                }
                 return Response(status: .noContent)
             }
             let view = try await repository.update(id, expectedVersion: nil, now: now()) { $0.status = .decommissioned }
@@ -233,10 +237,9 @@ struct StationsController {
         var connectors: [Connector] = []
         var seen: Set<Int> = []
         for (index, input) in (body.connectors ?? []).enumerated() {
+            validator.check(
+                seen.insert(input.connectorId).inserted, "connectors[\(index)].connectorId", "is used twice")
             if let connector = validate(input, field: "connectors[\(index)].", now: now, validator: &validator) {
-                validator.check(
-                    seen.insert(connector.connectorId).inserted, "connectors[\(index)].connectorId",
-                    "is used twice")
                 connectors.append(connector)
             }
         }
