@@ -40,6 +40,11 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Refresh token lifetime in days (default 30)") var refreshTokenTtlDays: String?
     @Option(help: "bcrypt cost for passwords, 4–16 (default 10)") var bcryptCost: String?
     @Option(help: "First admin's email (its password only via CSMS_ADMIN_PASSWORD or the file)") var adminEmail: String?
+    @Option(help: "Minutes offline before a station alert (default 5)") var offlineGraceMinutes: String?
+    @Option(help: "Hours active before a long-session alert (default 24)") var sessionMaxHours: String?
+    @Option(help: "Seconds between monitoring checks (default 30)") var monitorIntervalSeconds: String?
+    @Option(help: "Days until an invoice is due (default 14)") var invoiceDueDays: String?
+    @Option(help: "Seconds between SSE heartbeat comments (default 15)") var eventHeartbeatSeconds: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -50,6 +55,9 @@ struct ConfigurationOptions: ParsableArguments {
             (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
             (.shutdownTimeoutSeconds, shutdownTimeoutSeconds), (.accessTokenTtlSeconds, accessTokenTtlSeconds),
             (.refreshTokenTtlDays, refreshTokenTtlDays), (.bcryptCost, bcryptCost), (.adminEmail, adminEmail),
+            (.offlineGraceMinutes, offlineGraceMinutes), (.sessionMaxHours, sessionMaxHours),
+            (.monitorIntervalSeconds, monitorIntervalSeconds), (.invoiceDueDays, invoiceDueDays),
+            (.eventHeartbeatSeconds, eventHeartbeatSeconds),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }

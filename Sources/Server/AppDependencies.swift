@@ -24,7 +24,11 @@ struct AppDependencies: Sendable {
     let stations: StationRepository
     let drivers: DriverRepository
     let authorizer: IdTagAuthorizer
-    let statusHistory: StatusHistory
+    let events: EventBus
+    let monitoring: MonitoringService
+    let sessions: SessionService
+    let analytics: AnalyticsService
+    let idempotency: Idempotency
     let now: @Sendable () -> Date
 
     /// Prepares the data directory, opens and migrates the database, registers the in-process
@@ -69,13 +73,18 @@ struct AppDependencies: Sendable {
             .init(name: "stations", version: version, basePath: "/api/v1/stations", healthCheck: databaseCheck),
             .init(name: "drivers", version: version, basePath: "/api/v1/drivers", healthCheck: databaseCheck),
             .init(name: "id-tags", version: version, basePath: "/api/v1/id-tags", healthCheck: databaseCheck),
+            .init(name: "tariffs", version: version, basePath: "/api/v1/tariffs", healthCheck: databaseCheck),
+            .init(name: "sessions", version: version, basePath: "/api/v1/sessions", healthCheck: databaseCheck),
+            .init(name: "invoices", version: version, basePath: "/api/v1/invoices", healthCheck: databaseCheck),
+            .init(name: "monitoring", version: version, basePath: "/api/v1/alerts", healthCheck: databaseCheck),
+            .init(name: "analytics", version: version, basePath: "/api/v1/analytics", healthCheck: databaseCheck),
         ]
         for service in internalServices {
             await registry.registerInternal(service)
         }
         let serviceRoutes = ServiceRouteMap(
             internalServices.map { ($0.basePath, $0.name) } + [
-                ("/metrics", "observability"), ("/api/v1/me/driver", "drivers"),
+                ("/metrics", "observability"), ("/api/v1/me/driver", "drivers"), ("/api/v1/events", "monitoring"),
             ])
 
         let keys = JWTKeyCollection()
@@ -91,15 +100,20 @@ struct AppDependencies: Sendable {
             database: database, keyValue: keyValue, hasher: hasher, tokens: tokens, now: now,
             decoyHash: try await hasher.hash(Identifiers.randomToken()))
         let drivers = DriverRepository(database: database)
+        let events = EventBus()
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,
             metrics: RequestMetrics(registry: PrometheusCollectorRegistry()), health: health,
             serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: StationRepository(database: database),
             drivers: drivers,
-            authorizer: IdTagAuthorizer(
-                drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now),
-            statusHistory: StatusHistory(database: database), now: now)
+            authorizer: IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now),
+            events: events,
+            monitoring: MonitoringService(
+                database: database, events: events, offlineGrace: configuration.offlineGrace,
+                sessionLimit: configuration.sessionMaxDuration, now: now),
+            sessions: SessionService(database: database, events: events, invoiceDueDays: configuration.invoiceDueDays, now: now),
+            analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue), now: now)
     }
 
     /// The configured secret, or one generated on first start and kept (owner-only) in the data

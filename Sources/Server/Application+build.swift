@@ -24,6 +24,9 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         },
         PeriodicTask(name: "registry poll", interval: configuration.registryPollInterval, logger: logger) {
             await dependencies.registry.pollExternalServices(timeout: .seconds(2))
+        },
+        PeriodicTask(name: "monitoring checks", interval: configuration.monitorInterval, logger: logger) {
+            try await dependencies.monitoring.runChecks()
         })
     return app
 }
@@ -42,10 +45,20 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     RegistryController(registry: dependencies.registry, metrics: dependencies.metrics).addRoutes(to: routes)
     AuthController(service: dependencies.auth).addRoutes(to: routes)
     UsersController(service: dependencies.auth).addRoutes(to: routes)
-    StationsController(repository: dependencies.stations, connectorStatusChanges: dependencies.statusHistory, now: now)
+    StationsController(repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring, now: now)
         .addRoutes(to: routes)
     DriversController(repository: dependencies.drivers, now: now).addRoutes(to: routes)
     IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
         .addRoutes(to: routes)
+    TariffsController(database: dependencies.database, now: now).addRoutes(to: routes)
+    SessionsController(sessions: dependencies.sessions, idempotency: dependencies.idempotency).addRoutes(to: routes)
+    InvoicesController(
+        database: dependencies.database, idempotency: dependencies.idempotency, events: dependencies.events, now: now
+    ).addRoutes(to: routes)
+    MonitoringController(
+        monitoring: dependencies.monitoring, events: dependencies.events,
+        heartbeatInterval: dependencies.configuration.eventHeartbeat
+    ).addRoutes(to: routes)
+    AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
     return router
 }

@@ -25,6 +25,11 @@ struct AppConfiguration: Sendable {
     var bcryptCost: Int
     var adminEmail: String?
     var adminPassword: String?
+    var offlineGrace: Duration
+    var sessionMaxDuration: Duration
+    var monitorInterval: Duration
+    var invoiceDueDays: Int
+    var eventHeartbeat: Duration
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -99,10 +104,24 @@ extension ConfigurationKey {
         name: "adminPassword", help: "Password of that first admin (environment or file only)",
         defaultDescription: "unset", isSecret: true)
 
+    static let offlineGraceMinutes = ConfigurationKey(
+        name: "offlineGraceMinutes", help: "Minutes a station may be offline before an alert", defaultDescription: "5")
+    static let sessionMaxHours = ConfigurationKey(
+        name: "sessionMaxHours", help: "Hours a session may stay active before an alert", defaultDescription: "24")
+    static let monitorIntervalSeconds = ConfigurationKey(
+        name: "monitorIntervalSeconds", help: "How often the offline and long-session checks run",
+        defaultDescription: "30")
+    static let invoiceDueDays = ConfigurationKey(
+        name: "invoiceDueDays", help: "Days from issue until an invoice is due", defaultDescription: "14")
+    static let eventHeartbeatSeconds = ConfigurationKey(
+        name: "eventHeartbeatSeconds", help: "Seconds between heartbeat comments on /api/v1/events",
+        defaultDescription: "15")
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes, .dbReaders, .diskWarnPercent, .diskFailPercent,
         .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds, .jwtSecret,
-        .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword,
+        .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword, .offlineGraceMinutes,
+        .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds,
     ]
 }
 
@@ -194,7 +213,12 @@ extension AppConfiguration {
                 86_400 * (try reader.integer(.refreshTokenTtlDays, default: 30, in: 1...365))),
             bcryptCost: try reader.integer(.bcryptCost, default: 10, in: 4...16),
             adminEmail: try reader.optionalString(.adminEmail, minimumBytes: 3),
-            adminPassword: try reader.optionalString(.adminPassword, minimumBytes: 8))
+            adminPassword: try reader.optionalString(.adminPassword, minimumBytes: 8),
+            offlineGrace: .seconds(60 * (try reader.integer(.offlineGraceMinutes, default: 5, in: 1...10_080))),
+            sessionMaxDuration: .seconds(3600 * (try reader.integer(.sessionMaxHours, default: 24, in: 1...720))),
+            monitorInterval: .seconds(try reader.integer(.monitorIntervalSeconds, default: 30, in: 1...3600)),
+            invoiceDueDays: try reader.integer(.invoiceDueDays, default: 14, in: 0...365),
+            eventHeartbeat: .seconds(try reader.integer(.eventHeartbeatSeconds, default: 15, in: 1...300)))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.

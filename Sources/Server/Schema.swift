@@ -10,9 +10,111 @@ enum Schema {
     ]
 
     private static let billingMonitoring = """
+        CREATE TABLE tariffs (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            -- Prices, fees and percentages in millionths (exact decimals).
+            energy_price INTEGER NOT NULL,
+            time_price INTEGER,
+            session_fee INTEGER,
+            idle_fee INTEGER,
+            idle_grace_minutes INTEGER NOT NULL,
+            tax_rate_percent INTEGER NOT NULL,
+            time_zone TEXT NOT NULL,
+            valid_from INTEGER,
+            valid_to INTEGER,
+            windows TEXT NOT NULL,
+            membership_discounts TEXT NOT NULL,
+            is_default INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX tariffs_one_default ON tariffs (is_default) WHERE is_default = 1;
+
+        CREATE TABLE charging_sessions (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            transaction_id INTEGER NOT NULL UNIQUE CHECK (transaction_id BETWEEN 1 AND 2147483647),
+            -- station|connector|idTag|start|meterStart: a retried start finds its session.
+            start_key TEXT NOT NULL UNIQUE,
+            station_id TEXT NOT NULL REFERENCES stations (id),
+            connector_id INTEGER NOT NULL,
+            id_tag TEXT NOT NULL,
+            driver_id TEXT REFERENCES drivers (id) ON DELETE SET NULL,
+            started_at INTEGER NOT NULL,
+            stopped_at INTEGER,
+            meter_start_wh INTEGER NOT NULL,
+            meter_stop_wh INTEGER,
+            energy_wh INTEGER NOT NULL,
+            current_power_w INTEGER,
+            last_sample_at INTEGER,
+            charging_ended_at INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'rejected', 'abandoned')),
+            stop_reason TEXT,
+            tariff TEXT,
+            cost TEXT,
+            total_minor INTEGER,
+            currency TEXT,
+            invoice_id TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX charging_sessions_connector ON charging_sessions (station_id, connector_id, status);
+        CREATE INDEX charging_sessions_status ON charging_sessions (status, started_at);
+        CREATE INDEX charging_sessions_started ON charging_sessions (started_at);
+        CREATE INDEX charging_sessions_stopped ON charging_sessions (stopped_at) WHERE stopped_at IS NOT NULL;
+        CREATE INDEX charging_sessions_driver ON charging_sessions (driver_id, started_at);
+        CREATE INDEX charging_sessions_tag_status ON charging_sessions (id_tag COLLATE NOCASE, status);
+
+        CREATE TABLE session_samples (
+            session_id TEXT NOT NULL REFERENCES charging_sessions (id) ON DELETE CASCADE,
+            at INTEGER NOT NULL,
+            energy_wh INTEGER NOT NULL,
+            power_w INTEGER
+        );
+        CREATE INDEX session_samples_session ON session_samples (session_id, at);
+
+        CREATE TABLE invoice_counters (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        );
+
+        CREATE TABLE invoices (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            number TEXT NOT NULL UNIQUE,
+            driver_id TEXT REFERENCES drivers (id) ON DELETE SET NULL,
+            session_id TEXT NOT NULL UNIQUE REFERENCES charging_sessions (id),
+            lines TEXT NOT NULL,
+            subtotal INTEGER NOT NULL,
+            tax INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            amount_paid INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('issued', 'paid', 'void')),
+            issued_at INTEGER NOT NULL,
+            due_at INTEGER NOT NULL,
+            paid_at INTEGER
+        );
+        CREATE INDEX invoices_issued ON invoices (issued_at);
+        CREATE INDEX invoices_driver ON invoices (driver_id, issued_at);
+
+        CREATE TABLE payments (
+            id TEXT PRIMARY KEY NOT NULL,
+            invoice_id TEXT NOT NULL REFERENCES invoices (id),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            method TEXT NOT NULL,
+            reference TEXT,
+            received_at INTEGER NOT NULL
+        );
+        CREATE INDEX payments_invoice ON payments (invoice_id);
+
         CREATE TABLE status_history (
             id INTEGER PRIMARY KEY,
             station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            -- 0 for the station as a whole (OCPP connector 0, and online/offline).
             connector_id INTEGER NOT NULL,
             kind TEXT NOT NULL CHECK (kind IN ('connector', 'connectivity')),
             previous TEXT,
@@ -25,22 +127,26 @@ enum Schema {
         );
         CREATE INDEX status_history_station_time ON status_history (station_id, at);
 
-        CREATE TABLE charging_sessions (
+        CREATE TABLE alerts (
             id TEXT PRIMARY KEY NOT NULL,
             version INTEGER NOT NULL,
-            transaction_id INTEGER NOT NULL UNIQUE,
-            station_id TEXT NOT NULL REFERENCES stations (id),
-            connector_id INTEGER NOT NULL,
-            id_tag TEXT NOT NULL,
-            driver_id TEXT REFERENCES drivers (id) ON DELETE SET NULL,
-            started_at INTEGER NOT NULL,
-            stopped_at INTEGER,
-            meter_start_wh INTEGER NOT NULL,
-            meter_stop_wh INTEGER,
-            energy_wh INTEGER NOT NULL,
-            status TEXT NOT NULL
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+            state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+            -- What the alert is about; at most one unresolved alert per condition.
+            condition_key TEXT NOT NULL,
+            station_id TEXT,
+            connector_id INTEGER,
+            message TEXT NOT NULL,
+            details TEXT NOT NULL,
+            raised_at INTEGER NOT NULL,
+            acknowledged_at INTEGER,
+            resolved_at INTEGER,
+            updated_at INTEGER NOT NULL
         );
-        CREATE INDEX charging_sessions_tag_status ON charging_sessions (id_tag COLLATE NOCASE, status);
+        CREATE UNIQUE INDEX alerts_one_unresolved ON alerts (condition_key) WHERE state != 'resolved';
+        CREATE INDEX alerts_state ON alerts (state, raised_at);
+        CREATE INDEX alerts_station ON alerts (station_id, raised_at);
         """
 
     private static let identityStationsDrivers = """

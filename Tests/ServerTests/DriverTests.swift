@@ -138,15 +138,9 @@ struct DriverTests {
             #expect(accepted["expiryDate"] as? String == expiry)
 
             // One active session: Authorize still accepts, StartTransaction is ConcurrentTx.
-            try await dependencies.database.write { connection in
-                try connection.run("INSERT INTO stations (id, version, name, status, ocpp_version, registration, created_at, updated_at) VALUES ('S', 1, 'S', 'active', '1.6', 'accepted', 0, 0)")
-                try connection.run(
-                    """
-                    INSERT INTO charging_sessions (id, version, transaction_id, station_id, connector_id, id_tag,
-                        started_at, meter_start_wh, energy_wh, status)
-                    VALUES ('s1', 1, 1, 'S', 1, 'CARD', 0, 0, 0, 'active')
-                    """)
-            }
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S"))
+            _ = try await dependencies.sessions.start(
+                stationID: "S", connectorID: 1, idTag: "CARD", startedAt: clock.now, meterStartWh: 0, accepted: true)
             #expect(try await authorize("CARD")["status"] as? String == "Accepted")
             #expect(try await authorize("CARD", start: true)["status"] as? String == "ConcurrentTx")
 

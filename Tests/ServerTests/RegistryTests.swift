@@ -23,7 +23,10 @@ struct RegistryTests {
             #expect(list.status == .ok)
             #expect(
                 list.items.map { $0["name"] as? String }
-                    == ["auth", "drivers", "gateway", "id-tags", "observability", "registry", "stations", "users"])
+                    == [
+                        "analytics", "auth", "drivers", "gateway", "id-tags", "invoices", "monitoring", "observability",
+                        "registry", "sessions", "stations", "tariffs", "users",
+                    ])
             for item in list.items {
                 #expect(item["kind"] as? String == "internal")
                 #expect(item["status"] as? String == "healthy")

@@ -144,14 +144,8 @@ struct StationTests {
             #expect(try await client.call(.delete, "/api/v1/stations/CP1?purge=true", token: admin).status == .noContent)
             #expect(try await client.call(.get, "/api/v1/stations/CP1", token: admin).status == .notFound)
 
-            _ = try await dependencies.database.write { connection in
-                try connection.run(
-                    """
-                    INSERT INTO charging_sessions (id, version, transaction_id, station_id, connector_id, id_tag,
-                        started_at, meter_start_wh, energy_wh, status)
-                    VALUES ('s1', 1, 1, 'CP2', 1, 'TAG', 0, 0, 0, 'completed')
-                    """)
-            }
+            _ = try await dependencies.sessions.start(
+                stationID: "CP2", connectorID: 1, idTag: "TAG", startedAt: Date(), meterStartWh: 0, accepted: true)
             let refused = try await client.call(.delete, "/api/v1/stations/CP2?purge=true", token: admin)
             #expect(refused.status == .conflict)
             #expect(try await client.call(.get, "/api/v1/stations/CP2", token: admin).status == .ok)

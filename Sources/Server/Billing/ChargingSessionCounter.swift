@@ -1,6 +1,6 @@
 import Storage
 
-/// Counts open sessions per id tag from the sessions table.
+/// Counts open sessions per id tag, for the authorizer's `maxActiveTransactions`.
 struct ChargingSessionCounter: ActiveTransactionCounting {
     let database: Database
 

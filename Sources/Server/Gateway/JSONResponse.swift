@@ -5,10 +5,32 @@ import Hummingbird
 func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
     -> Response
 {
-    let data = try WireFormat.encoder.encode(value)
-    var headers = headers
-    headers[.contentType] = "application/json; charset=utf-8"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    try JSONReply(value, status: status, headers: headers).response
+}
+
+/// An encoded JSON response whose bytes can still be read (to store it for idempotent replays).
+struct JSONReply: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var data: Data
+
+    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws {
+        self.status = status
+        self.headers = headers
+        self.data = try WireFormat.encoder.encode(value)
+    }
+
+    init(status: HTTPResponse.Status, headers: HTTPFields, data: Data) {
+        self.status = status
+        self.headers = headers
+        self.data = data
+    }
+
+    var response: Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
 }
 
 /// A list response: `{items, nextCursor}`.

@@ -19,5 +19,5 @@ struct ConnectorStatusChange: Sendable, Equatable {
 
 /// Who hears about status changes: the monitoring service keeps the history and raises alerts.
 protocol ConnectorStatusRecording: Sendable {
-    func connectorStatusChanged(_ change: ConnectorStatusChange) async
+    func connectorStatusChanged(_ change: ConnectorStatusChange) async throws
 }

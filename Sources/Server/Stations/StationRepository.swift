@@ -64,6 +64,7 @@ struct StationRepository: Sendable {
 
     func create(_ station: Station, connectors: [Connector]) async throws -> StationView {
         try await database.write { connection in
+            try Self.requireTariff(station.tariffId, in: connection)
             let stored = try TableStore<Station>.insert(station, into: connection)
             for connector in connectors { try Self.insert(connector, station: station.id, in: connection) }
             return StationView(stored, connectors: try Self.connectors(of: station.id, in: connection))
@@ -87,7 +88,9 @@ struct StationRepository: Sendable {
                 throw RecordNotFoundError(table: "stations", id: id)
             }
             let version = expectedVersion ?? station.version
+            let tariffBefore = station.tariffId
             try change(&station)
+            if station.tariffId != tariffBefore { try Self.requireTariff(station.tariffId, in: connection) }
             station.updatedAt = now
             _ = try TableStore<Station>.update(station, expectedVersion: version, in: connection)
             return try Self.view(id, in: connection)!
@@ -181,6 +184,13 @@ struct StationRepository: Sendable {
     }
 
     // MARK: Helpers inside a transaction
+
+    private static func requireTariff(_ id: String?, in connection: Connection) throws {
+        guard let id else { return }
+        guard try TableStore<Tariff>.fetch(id, from: connection) != nil else {
+            throw APIError.validation(field: "tariffId", "no tariff \(id)")
+        }
+    }
 
     static func view(_ id: String, in connection: Connection) throws -> StationView? {
         guard let station = try TableStore<Station>.fetch(id, from: connection) else { return nil }

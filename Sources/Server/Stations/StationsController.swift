@@ -195,7 +195,7 @@ struct StationsController {
                 }
             }
             if let status, status != before.status {
-                await connectorStatusChanges.connectorStatusChanged(
+                try await connectorStatusChanges.connectorStatusChanged(
                     ConnectorStatusChange(
                         stationID: id, connectorID: connectorID, previous: before.status, current: status,
                         errorCode: status == .faulted ? body.errorCode : nil, info: nil, vendorErrorCode: nil,

@@ -1,0 +1,197 @@
+import Foundation
+import Storage
+
+enum SessionStatus: String, Codable, Sendable, CaseIterable {
+    case active, completed, rejected, abandoned
+}
+
+struct ChargingSession: TableRecord, Encodable {
+    var id: String
+    var version: Int64 = 0
+    /// The positive int32 handed to the charger as OCPP `transactionId`.
+    var transactionId: Int
+    var startKey: String
+    var stationId: String
+    var connectorId: Int
+    var idTag: String
+    var driverId: String?
+    var startedAt: Date
+    var stoppedAt: Date?
+    var meterStartWh: Int64
+    var meterStopWh: Int64?
+    var energyWh: Int64
+    var currentPowerW: Int64?
+    var lastSampleAt: Date?
+    var chargingEndedAt: Date?
+    var status: SessionStatus
+    var stopReason: String?
+    /// The tariff as it was when the session started; later edits of the tariff do not apply.
+    var tariff: Tariff?
+    var cost: CostBreakdown?
+    var invoiceId: String?
+    var createdAt: Date
+    var updatedAt: Date
+
+    private enum CodingKeys: String, CodingKey {
+        case id, version, transactionId, stationId, connectorId, idTag, driverId, startedAt, stoppedAt, meterStartWh
+        case meterStopWh, energyWh, currentPowerW, lastSampleAt, chargingEndedAt, status, stopReason, tariff, cost
+        case invoiceId, createdAt, updatedAt
+    }
+
+    static let tableName = "charging_sessions"
+    static let columns = [
+        "transaction_id", "start_key", "station_id", "connector_id", "id_tag", "driver_id", "started_at", "stopped_at",
+        "meter_start_wh", "meter_stop_wh", "energy_wh", "current_power_w", "last_sample_at", "charging_ended_at",
+        "status", "stop_reason", "tariff", "cost", "total_minor", "currency", "invoice_id", "created_at", "updated_at",
+    ]
+    static let sortableColumns = ["started_at", "created_at"]
+    static let defaultSort = SortKey("started_at", descending: true)
+
+    var columnValues: [SQLValue] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let tariffJSON = tariff.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        let costJSON = cost.flatMap { try? encoder.encode($0.stored) }.map { String(decoding: $0, as: UTF8.self) }
+        return [
+            .integer(Int64(transactionId)), .text(startKey), .text(stationId), .integer(Int64(connectorId)), .text(idTag),
+            driverId.sqlValue, startedAt.sqlValue, stoppedAt.sqlValue, .integer(meterStartWh), meterStopWh.sqlValue,
+            .integer(energyWh), currentPowerW.sqlValue, lastSampleAt.sqlValue, chargingEndedAt.sqlValue,
+            .text(status.rawValue), stopReason.sqlValue, tariffJSON.sqlValue, costJSON.sqlValue,
+            cost.map { .integer($0.total.minorUnits) } ?? .null, (cost?.currency.code ?? tariff?.currency.code).sqlValue,
+            invoiceId.sqlValue, createdAt.sqlValue, updatedAt.sqlValue,
+        ]
+    }
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        version = try row.get("version")
+        transactionId = try row.get("transaction_id")
+        startKey = try row.get("start_key")
+        stationId = try row.get("station_id")
+        connectorId = try row.get("connector_id")
+        idTag = try row.get("id_tag")
+        driverId = try row.get("driver_id")
+        startedAt = try row.get("started_at")
+        stoppedAt = try row.get("stopped_at")
+        meterStartWh = try row.get("meter_start_wh")
+        meterStopWh = try row.get("meter_stop_wh")
+        energyWh = try row.get("energy_wh")
+        currentPowerW = try row.get("current_power_w")
+        lastSampleAt = try row.get("last_sample_at")
+        chargingEndedAt = try row.get("charging_ended_at")
+        status = try row.decode("status")
+        stopReason = try row.get("stop_reason")
+        let decoder = JSONDecoder()
+        tariff = try row.get("tariff", as: String?.self).map { try decoder.decode(Tariff.self, from: Data($0.utf8)) }
+        cost = try row.get("cost", as: String?.self).map {
+            CostBreakdown(stored: try decoder.decode(CostBreakdown.Stored.self, from: Data($0.utf8)))
+        }
+        invoiceId = try row.get("invoice_id")
+        createdAt = try row.get("created_at")
+        updatedAt = try row.get("updated_at")
+    }
+
+    init(
+        transactionId: Int, stationId: String, connectorId: Int, idTag: String, driverId: String?, startedAt: Date,
+        meterStartWh: Int64, status: SessionStatus, tariff: Tariff?, now: Date
+    ) {
+        id = Identifiers.make()
+        self.transactionId = transactionId
+        startKey = Self.startKey(
+            stationID: stationId, connectorID: connectorId, idTag: idTag, startedAt: startedAt, meterStartWh: meterStartWh)
+        self.stationId = stationId
+        self.connectorId = connectorId
+        self.idTag = idTag
+        self.driverId = driverId
+        self.startedAt = startedAt
+        self.meterStartWh = meterStartWh
+        energyWh = 0
+        self.status = status
+        self.tariff = tariff
+        createdAt = now
+        updatedAt = now
+    }
+
+    static func startKey(stationID: String, connectorID: Int, idTag: String, startedAt: Date, meterStartWh: Int64) -> String {
+        "\(stationID)|\(connectorID)|\(idTag.uppercased())|\(startedAt.unixMilliseconds)|\(meterStartWh)"
+    }
+}
+
+struct Invoice: TableRecord, Encodable {
+    enum Status: String, Codable, Sendable, CaseIterable {
+        case issued, paid, void
+    }
+
+    var id: String
+    var version: Int64 = 0
+    var number: String
+    var driverId: String?
+    var sessionId: String
+    var lines: [CostLine]
+    var subtotal: Money
+    var tax: Money
+    var total: Money
+    var amountPaid: Money
+    var currency: Currency
+    var status: Status
+    var issuedAt: Date
+    var dueAt: Date
+    var paidAt: Date?
+
+    static let tableName = "invoices"
+    static let columns = [
+        "number", "driver_id", "session_id", "lines", "subtotal", "tax", "total", "amount_paid", "currency", "status",
+        "issued_at", "due_at", "paid_at",
+    ]
+    static let sortableColumns = ["issued_at"]
+    static let defaultSort = SortKey("issued_at", descending: true)
+
+    var columnValues: [SQLValue] {
+        let linesJSON = (try? JSONEncoder().encode(lines.map(\.stored))).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        return [
+            .text(number), driverId.sqlValue, .text(sessionId), .text(linesJSON), .integer(subtotal.minorUnits),
+            .integer(tax.minorUnits), .integer(total.minorUnits), .integer(amountPaid.minorUnits), .text(currency.code),
+            .text(status.rawValue), issuedAt.sqlValue, dueAt.sqlValue, paidAt.sqlValue,
+        ]
+    }
+
+    init(row: Row) throws {
+        id = try row.get("id")
+        version = try row.get("version")
+        number = try row.get("number")
+        driverId = try row.get("driver_id")
+        sessionId = try row.get("session_id")
+        guard let currency = Currency(try row.get("currency", as: String.self)) else {
+            throw RowDecodingError(column: "currency", expectedType: "Currency", sql: Self.tableName)
+        }
+        self.currency = currency
+        lines = try JSONDecoder().decode([CostLine.Stored].self, from: Data(try row.get("lines", as: String.self).utf8))
+            .map { CostLine(stored: $0, currency: currency) }
+        subtotal = Money(minorUnits: try row.get("subtotal"), currency: currency)
+        tax = Money(minorUnits: try row.get("tax"), currency: currency)
+        total = Money(minorUnits: try row.get("total"), currency: currency)
+        amountPaid = Money(minorUnits: try row.get("amount_paid"), currency: currency)
+        status = try row.decode("status")
+        issuedAt = try row.get("issued_at")
+        dueAt = try row.get("due_at")
+        paidAt = try row.get("paid_at")
+    }
+
+    init(number: String, driverId: String?, sessionId: String, cost: CostBreakdown, issuedAt: Date, dueAt: Date) {
+        id = Identifiers.make()
+        self.number = number
+        self.driverId = driverId
+        self.sessionId = sessionId
+        lines = cost.lines
+        subtotal = cost.subtotal
+        tax = cost.tax
+        total = cost.total
+        amountPaid = .zero(cost.currency)
+        currency = cost.currency
+        status = .issued
+        self.issuedAt = issuedAt
+        self.dueAt = dueAt
+    }
+
+    var amountDue: Money { total - amountPaid }
+}

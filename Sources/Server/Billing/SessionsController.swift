@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import Storage
+
+/// `/api/v1/sessions`. Drivers see their own sessions only; operators record and stop by hand.
+struct SessionsController {
+    let sessions: SessionService
+    let idempotency: Idempotency
+
+    struct StartRequest: Decodable, Sendable {
+        var stationId: String
+        var connectorId: Int
+        var idTag: String
+        var startedAt: Date
+        var meterStartWh: Int64
+    }
+
+    struct StopRequest: Decodable, Sendable {
+        var meterStopWh: Int64
+        var stoppedAt: Date
+        var reason: String?
+    }
+
+    /// A session with, while it is active, its energy and cost so far.
+    struct SessionView: Encodable, Sendable {
+        var session: ChargingSession
+        var durationSeconds: Int
+        var estimatedCost: CostBreakdown?
+
+        func encode(to encoder: any Encoder) throws {
+            try session.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(durationSeconds, forKey: .durationSeconds)
+            try container.encodeIfPresent(estimatedCost, forKey: .estimatedCost)
+        }
+
+        private enum Keys: String, CodingKey { case durationSeconds, estimatedCost }
+    }
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/api/v1/sessions") { request, context in
+            let identity = try context.requireSignedIn()
+            let parameters = request.uri.queryParameters
+            var filter = try await Self.visibility(identity, sessions: sessions)
+            var validator = Validator()
+            if let station = parameters.text("stationId") { filter.equals("station_id", station) }
+            if let driver = parameters.text("driverId") { filter.equals("driver_id", driver) }
+            if let status = validator.parse(parameters.text("status"), as: SessionStatus.self, field: "status") {
+                filter.equals("status", status.rawValue)
+            }
+            try validator.throwIfInvalid()
+            if let from = try parameters.date("from") { filter.add("started_at >= ?", from.sqlValue) }
+            if let to = try parameters.date("to") { filter.add("started_at < ?", to.sqlValue) }
+            let page = try await sessions.list(filter, page: try PageRequest(from: parameters))
+            let views = page.items.map { SessionView(session: $0, durationSeconds: duration($0), estimatedCost: nil) }
+            return try jsonResponse(ListResponse(items: views, nextCursor: page.nextCursor))
+        }
+        router.get("/api/v1/sessions/export.csv") { request, context in
+            try context.require(.admin, .operator)
+            let parameters = request.uri.queryParameters
+            var filter = QueryFilter()
+            if let from = try parameters.date("from") { filter.add("started_at >= ?", from.sqlValue) }
+            if let to = try parameters.date("to") { filter.add("started_at < ?", to.sqlValue) }
+            return try await csv(filter)
+        }
+        router.get("/api/v1/sessions/{id}") { _, context in
+            let session = try await visibleSession(try context.parameters.require("id"), context: context)
+            return try jsonResponse(
+                SessionView(
+                    session: session, durationSeconds: duration(session),
+                    estimatedCost: try await sessions.estimate(session)))
+        }
+        router.post("/api/v1/sessions") { request, context in
+            try context.require(.admin, .operator)
+            let (raw, body) = try await request.bodyAndJSON(as: StartRequest.self)
+            var validator = Validator()
+            validator.check(body.connectorId >= 1, "connectorId", "must be 1 or more")
+            validator.check(IdTag.isValid(body.idTag), "idTag", "must be 1–20 printable ASCII characters")
+            validator.check(body.meterStartWh >= 0, "meterStartWh", "must not be negative")
+            try validator.throwIfInvalid()
+            return try await idempotency.run(request, context: context, body: raw) {
+                let outcome = try await sessions.start(
+                    stationID: body.stationId, connectorID: body.connectorId, idTag: body.idTag,
+                    startedAt: body.startedAt, meterStartWh: body.meterStartWh, accepted: true)
+                return try JSONReply(
+                    SessionView(session: outcome.session, durationSeconds: duration(outcome.session), estimatedCost: nil),
+                    status: outcome.created ? .created : .ok,
+                    headers: [.location: "/api/v1/sessions/\(outcome.session.id)"])
+            }
+        }
+        router.post("/api/v1/sessions/{id}/stop") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let (raw, body) = try await request.bodyAndJSON(as: StopRequest.self)
+            var validator = Validator()
+            validator.check(body.meterStopWh >= 0, "meterStopWh", "must not be negative")
+            validator.text(body.reason, "reason", length: 0...200)
+            try validator.throwIfInvalid()
+            return try await idempotency.run(request, context: context, body: raw) {
+                guard let existing = try await sessions.session(id) else { throw APIError.notFound("no session \(id)") }
+                guard body.stoppedAt >= existing.startedAt else {
+                    throw APIError.validation(field: "stoppedAt", "must not be before the session's start")
+                }
+                guard let session = try await sessions.stop(
+                    .id(id), meterStopWh: body.meterStopWh, stoppedAt: body.stoppedAt, reason: body.reason)
+                else { throw APIError.notFound("no session \(id)") }
+                return try JSONReply(SessionView(session: session, durationSeconds: duration(session), estimatedCost: nil))
+            }
+        }
+    }
+
+    /// Staff see every session; a driver only those of their own driver profile.
+    static func visibility(_ identity: Identity, sessions: SessionService) async throws -> QueryFilter {
+        var filter = QueryFilter()
+        if identity.role == .driver {
+            filter.add("driver_id IN (SELECT id FROM drivers WHERE user_id = ?)", .text(identity.userID))
+        }
+        return filter
+    }
+
+    private func visibleSession(_ id: String, context: AppRequestContext) async throws -> ChargingSession {
+        let identity = try context.requireSignedIn()
+        guard let session = try await sessions.session(id) else { throw APIError.notFound("no session \(id)") }
+        if identity.role == .driver {
+            let owner = try await sessions.database.read { connection in
+                try connection.queryFirst("SELECT user_id FROM drivers WHERE id = ?", session.driverId ?? "") {
+                    try $0.get(0, as: String?.self)
+                } ?? nil
+            }
+            guard owner == identity.userID else { throw APIError.notFound("no session \(id)") }
+        }
+        return session
+    }
+
+    private func duration(_ session: ChargingSession) -> Int {
+        Int((session.stoppedAt ?? sessions.now()).timeIntervalSince(session.startedAt).rounded())
+    }
+
+    /// One row per session, the columns operators reconcile with.
+    private func csv(_ filter: QueryFilter) async throws -> Response {
+        let rows = try await sessions.database.read { connection in
+            try connection.query(
+                "SELECT * FROM charging_sessions WHERE \(filter.sql) ORDER BY started_at, id", bindings: filter.values,
+                map: ChargingSession.init(row:))
+        }
+        var text =
+            "session_id,transaction_id,station_id,connector_id,id_tag,driver_id,status,started_at,stopped_at,"
+            + "duration_seconds,meter_start_wh,meter_stop_wh,energy_wh,currency,subtotal,tax,total,invoice_id,stop_reason\r\n"
+        for session in rows {
+            let fields: [String] = [
+                session.id, String(session.transactionId), session.stationId, String(session.connectorId), session.idTag,
+                session.driverId ?? "", session.status.rawValue, WireFormat.formatDate(session.startedAt),
+                session.stoppedAt.map(WireFormat.formatDate) ?? "", String(duration(session)),
+                String(session.meterStartWh), session.meterStopWh.map(String.init) ?? "", String(session.energyWh),
+                session.cost?.currency.code ?? "", session.cost?.subtotal.decimalString ?? "",
+                session.cost?.tax.decimalString ?? "", session.cost?.total.decimalString ?? "", session.invoiceId ?? "",
+                session.stopReason ?? "",
+            ]
+            text += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"sessions.csv\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
+    static func csvField(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Hummingbird
+import Storage
+
+/// `/api/v1/tariffs`: operators and admins write, everyone signed in reads.
+struct TariffsController {
+    let database: Database
+    let now: @Sendable () -> Date
+
+    /// Both the create body and the PATCH body: on PATCH only the given fields change.
+    struct TariffInput: Decodable, Sendable {
+        var version: Int64?
+        var name: String?
+        var currency: Currency?
+        var energyPrice: Decimal6?
+        var timePrice: FieldUpdate<Decimal6>
+        var sessionFee: FieldUpdate<Decimal6>
+        var idleFee: FieldUpdate<Decimal6>
+        var idleGraceMinutes: Int?
+        var taxRatePercent: Decimal6?
+        var timeZone: String?
+        var validFrom: FieldUpdate<Date>
+        var validTo: FieldUpdate<Date>
+        var windows: [TariffWindow]?
+        var membershipDiscounts: [String: Decimal6]?
+        var isDefault: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case version, name, currency, energyPrice, timePrice, sessionFee, idleFee, idleGraceMinutes, taxRatePercent
+            case timeZone, validFrom, validTo, windows, membershipDiscounts, isDefault
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            version = try container.decodeIfPresent(Int64.self, forKey: .version)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            currency = try container.decodeIfPresent(Currency.self, forKey: .currency)
+            energyPrice = try container.decodeIfPresent(Decimal6.self, forKey: .energyPrice)
+            timePrice = try container.update(Decimal6.self, forKey: .timePrice)
+            sessionFee = try container.update(Decimal6.self, forKey: .sessionFee)
+            idleFee = try container.update(Decimal6.self, forKey: .idleFee)
+            idleGraceMinutes = try container.decodeIfPresent(Int.self, forKey: .idleGraceMinutes)
+            taxRatePercent = try container.decodeIfPresent(Decimal6.self, forKey: .taxRatePercent)
+            timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone)
+            validFrom = try container.update(Date.self, forKey: .validFrom)
+            validTo = try container.update(Date.self, forKey: .validTo)
+            windows = try container.decodeIfPresent([TariffWindow].self, forKey: .windows)
+            membershipDiscounts = try container.decodeIfPresent([String: Decimal6].self, forKey: .membershipDiscounts)
+            isDefault = try container.decodeIfPresent(Bool.self, forKey: .isDefault)
+        }
+
+        func apply(to tariff: inout Tariff) {
+            if let name { tariff.name = name }
+            if let currency { tariff.currency = currency }
+            if let energyPrice { tariff.energyPrice = energyPrice }
+            timePrice.apply(to: &tariff.timePrice)
+            sessionFee.apply(to: &tariff.sessionFee)
+            idleFee.apply(to: &tariff.idleFee)
+            if let idleGraceMinutes { tariff.idleGraceMinutes = idleGraceMinutes }
+            if let taxRatePercent { tariff.taxRatePercent = taxRatePercent }
+            if let timeZone { tariff.timeZone = timeZone }
+            validFrom.apply(to: &tariff.validFrom)
+            validTo.apply(to: &tariff.validTo)
+            if let windows { tariff.windows = windows }
+            if let membershipDiscounts { tariff.membershipDiscounts = membershipDiscounts }
+            if let isDefault { tariff.isDefault = isDefault }
+        }
+    }
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/api/v1/tariffs") { request, context in
+            try context.requireSignedIn()
+            let page = try PageRequest(from: request.uri.queryParameters)
+            let tariffs = try await database.read { try TableStore<Tariff>.list(where: .all, sort: nil, page: page, in: $0) }
+            return try jsonResponse(ListResponse(items: tariffs.items, nextCursor: tariffs.nextCursor))
+        }
+        router.get("/api/v1/tariffs/{id}") { _, context in
+            try context.requireSignedIn()
+            return try jsonResponse(try await tariff(try context.parameters.require("id")))
+        }
+        router.post("/api/v1/tariffs") { request, context in
+            try context.require(.admin, .operator)
+            let input = try await request.decodeJSON(as: TariffInput.self)
+            var missing = Validator()
+            missing.check(input.name != nil, "name", "is required")
+            missing.check(input.currency != nil, "currency", "is required")
+            missing.check(input.energyPrice != nil, "energyPrice", "is required")
+            try missing.throwIfInvalid()
+            var tariff = Tariff(
+                id: Identifiers.make(), name: input.name!, currency: input.currency!, energyPrice: input.energyPrice!,
+                now: now())
+            input.apply(to: &tariff)
+            try Self.validate(tariff)
+            let newTariff = tariff
+            let stored = try await database.write { connection in
+                if newTariff.isDefault { try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1") }
+                return try TableStore<Tariff>.insert(newTariff, into: connection)
+            }
+            return try jsonResponse(stored, status: .created, headers: [.location: "/api/v1/tariffs/\(stored.id)"])
+        }
+        router.patch("/api/v1/tariffs/{id}") { request, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            let input = try await request.decodeJSON(as: TariffInput.self)
+            let now = now()
+            let stored = try await database.write { connection in
+                guard var tariff = try TableStore<Tariff>.fetch(id, from: connection) else {
+                    throw APIError.notFound("no tariff \(id)")
+                }
+                let version = input.version ?? tariff.version
+                input.apply(to: &tariff)
+                tariff.updatedAt = now
+                try Self.validate(tariff)
+                if tariff.isDefault {
+                    try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1 AND id != ?", id)
+                }
+                return try TableStore<Tariff>.update(tariff, expectedVersion: version, in: connection)
+            }
+            return try jsonResponse(stored)
+        }
+        router.delete("/api/v1/tariffs/{id}") { _, context in
+            try context.require(.admin, .operator)
+            let id = try context.parameters.require("id")
+            try await database.write { connection in
+                let users = try connection.query("SELECT id FROM stations WHERE tariff_id = ? LIMIT 5", id) {
+                    try $0.get(0, as: String.self)
+                }
+                guard users.isEmpty else {
+                    throw APIError.conflict("stations \(users.joined(separator: ", ")) use this tariff")
+                }
+                guard try TableStore<Tariff>.delete(id, from: connection) else { throw APIError.notFound("no tariff \(id)") }
+            }
+            return Response(status: .noContent)
+        }
+        router.get("/api/v1/tariffs/{id}/quote") { request, context in
+            try context.requireSignedIn()
+            let tariff = try await tariff(try context.parameters.require("id"))
+            let parameters = request.uri.queryParameters
+            var validator = Validator()
+            let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
+            validator.check(energy.map { $0 >= .zero } ?? false, "energyKwh", "is required: a number of kWh ≥ 0")
+            let minutes = parameters.text("durationMinutes").flatMap(Decimal6.init)
+            validator.check(minutes.map { $0 >= .zero } ?? false, "durationMinutes", "is required: minutes ≥ 0")
+            let membership = validator.parse(parameters.text("membership"), as: Membership.self, field: "membership")
+            let startAt = try parameters.date("startAt") ?? now()
+            try validator.throwIfInvalid()
+            let seconds = Double(minutes!.micros) * 60 / Double(Decimal6.scale)
+            let usage = ChargeUsage(
+                startedAt: startAt, stoppedAt: startAt.addingTimeInterval(seconds),
+                energyWh: Rounding.halfUp(energy!.micros, dividedBy: 1000), membership: membership)
+            return try jsonResponse(TariffCalculator(tariff: tariff).cost(of: usage))
+        }
+    }
+
+    private func tariff(_ id: String) async throws -> Tariff {
+        guard let tariff = try await database.read({ try TableStore<Tariff>.fetch(id, from: $0) }) else {
+            throw APIError.notFound("no tariff \(id)")
+        }
+        return tariff
+    }
+
+    static func validate(_ tariff: Tariff) throws {
+        var validator = Validator()
+        validator.text(tariff.name, "name", length: 1...200)
+        let prices: [(String, Decimal6?)] = [
+            ("energyPrice", tariff.energyPrice), ("timePrice", tariff.timePrice), ("sessionFee", tariff.sessionFee),
+            ("idleFee", tariff.idleFee),
+        ]
+        for (field, price) in prices {
+            if let price { validator.check(price >= .zero, field, "must not be negative") }
+        }
+        validator.check((0...1440).contains(tariff.idleGraceMinutes), "idleGraceMinutes", "must be from 0 to 1440")
+        validator.check(
+            tariff.taxRatePercent >= .zero && tariff.taxRatePercent <= Decimal6(integer: 100), "taxRatePercent",
+            "must be from 0 to 100")
+        validator.check(TimeZone(identifier: tariff.timeZone) != nil, "timeZone", "must be an IANA time zone such as Europe/Berlin")
+        if let from = tariff.validFrom, let to = tariff.validTo {
+            validator.check(from < to, "validTo", "must be after validFrom")
+        }
+        for (index, window) in tariff.windows.enumerated() {
+            validator.check(window.start != window.end, "windows[\(index)]", "start and end must differ")
+            validator.check(window.daysOfWeek.map { !$0.isEmpty } ?? true, "windows[\(index)].daysOfWeek", "must not be empty")
+            if let price = window.energyPrice { validator.check(price >= .zero, "windows[\(index)].energyPrice", "must not be negative") }
+            if let price = window.timePrice { validator.check(price >= .zero, "windows[\(index)].timePrice", "must not be negative") }
+        }
+        validator.check(tariff.windows.count <= 50, "windows", "at most 50")
+        for (membership, percent) in tariff.membershipDiscounts {
+            validator.check(Membership(rawValue: membership) != nil, "membershipDiscounts.\(membership)", "is not a membership (basic, premium, enterprise)")
+            validator.check(percent >= .zero && percent <= Decimal6(integer: 100), "membershipDiscounts.\(membership)", "must be from 0 to 100")
+        }
+        try validator.throwIfInvalid()
+    }
+}

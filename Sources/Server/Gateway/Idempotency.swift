@@ -1,0 +1,72 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+
+/// `Idempotency-Key` for POSTs that create or pay: the first response to a key is kept for 24
+/// hours in the key/value store, and a retry with the same key gets that response again instead
+/// of doing the work twice. The key is scoped to the caller and the route; the same key with a
+/// different body is refused (422), and a retry while the first is still running gets 409.
+struct Idempotency: Sendable {
+    static let lifetime: Duration = .seconds(24 * 3600)
+    static let headerName = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
+    let keyValue: KeyValueStore
+
+    private struct Stored: Codable {
+        var fingerprint: String
+        var status: Int?
+        var location: String?
+        var body: Data?
+    }
+
+    func run(
+        _ request: Request, context: AppRequestContext, body: Data, _ work: () async throws -> JSONReply
+    ) async throws -> Response {
+        guard let key = request.headers[Self.headerName] else { return try await work().response }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw APIError.validation(field: "Idempotency-Key", "must be 1–255 printable characters")
+        }
+        let scope = [context.identity?.userID ?? "anonymous", request.method.rawValue, request.uri.path, key]
+            .joined(separator: "\u{1F}")
+        let storeKey = "idempotency:" + TokenService.hash(scope)
+        let fingerprint = TokenService.hash(String(decoding: body, as: UTF8.self))
+        let pending = try JSONEncoder().encode(Stored(fingerprint: fingerprint))
+        if try await !keyValue.setIfAbsent(storeKey, Array(pending), ttl: Self.lifetime) {
+            guard let raw = try await keyValue.get(storeKey), let stored = try? JSONDecoder().decode(Stored.self, from: Data(raw))
+            else { throw APIError.conflict("a request with this Idempotency-Key is being processed") }
+            guard stored.fingerprint == fingerprint else {
+                throw APIError.validation(field: "Idempotency-Key", "was already used with a different request body")
+            }
+            guard let status = stored.status, let data = stored.body else {
+                throw APIError.conflict("a request with this Idempotency-Key is being processed")
+            }
+            var headers: HTTPFields = [Self.replayedHeader: "true"]
+            if let location = stored.location { headers[.location] = location }
+            return JSONReply(status: HTTPResponse.Status(code: status), headers: headers, data: data).response
+        }
+        do {
+            let reply = try await work()
+            let stored = Stored(
+                fingerprint: fingerprint, status: reply.status.code, location: reply.headers[.location], body: reply.data)
+            try await keyValue.set(storeKey, Array(try JSONEncoder().encode(stored)), ttl: Self.lifetime)
+            return reply.response
+        } catch {
+            // Nothing was done, so the key is free for a retry.
+            try? await keyValue.delete(storeKey)
+            throw error
+        }
+    }
+}
+
+extension Request {
+    /// The whole body (already limited by the gateway) and its JSON decoding.
+    func bodyAndJSON<T: Decodable>(as type: T.Type) async throws -> (Data, T) {
+        let buffer = try await body.collect(upTo: .max)
+        let data = Data(buffer.readableBytesView)
+        guard !data.isEmpty else { throw APIError.badRequest("a JSON body is required") }
+        return (data, try WireFormat.decoder.decode(T.self, from: data))
+    }
+}

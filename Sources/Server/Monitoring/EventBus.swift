@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// One live event for `/api/v1/events`.
+struct LiveEvent: Sendable {
+    let id: Int64
+    let type: String
+    let stationID: String?
+    /// The event's JSON payload.
+    let data: String
+}
+
+/// Fans events out to live subscribers and keeps the last ones so a client that reconnects with
+/// `Last-Event-ID` misses nothing that is still in the buffer. Publishing never waits for a
+/// subscriber: each has its own bounded buffer that drops the oldest when it falls behind.
+final class EventBus: Sendable {
+    static let bufferCapacity = 1000
+
+    private struct State {
+        var nextID: Int64 = 1
+        var recent: [LiveEvent] = []
+        var subscribers: [UUID: AsyncStream<LiveEvent>.Continuation] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func publish(_ type: String, stationID: String?, payload: some Encodable) {
+        let data = (try? WireFormat.encoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let subscribers = state.withLock { state in
+            let event = LiveEvent(id: state.nextID, type: type, stationID: stationID, data: data)
+            state.nextID += 1
+            state.recent.append(event)
+            if state.recent.count > Self.bufferCapacity { state.recent.removeFirst(state.recent.count - Self.bufferCapacity) }
+            return (event, Array(state.subscribers.values))
+        }
+        for continuation in subscribers.1 { continuation.yield(subscribers.0) }
+    }
+
+    /// The buffered events after `lastEventID` and a stream of what comes next, taken
+    /// atomically so nothing falls between the two.
+    func subscribe(after lastEventID: Int64?) -> (backlog: [LiveEvent], events: AsyncStream<LiveEvent>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingNewest(Self.bufferCapacity))
+        let id = UUID()
+        let backlog = state.withLock { state in
+            state.subscribers[id] = continuation
+            guard let lastEventID else { return [LiveEvent]() }
+            return state.recent.filter { $0.id > lastEventID }
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return (backlog, stream)
+    }
+
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+}
