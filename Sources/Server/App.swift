@@ -45,6 +45,13 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Seconds between monitoring checks (default 30)") var monitorIntervalSeconds: String?
     @Option(help: "Days until an invoice is due (default 14)") var invoiceDueDays: String?
     @Option(help: "Seconds between SSE heartbeat comments (default 15)") var eventHeartbeatSeconds: String?
+    @Option(help: "Heartbeat interval told to chargers (default 300)") var ocppHeartbeatIntervalSeconds: String?
+    @Option(help: "WebSocket ping interval, 0 for none (default 30)") var ocppPingIntervalSeconds: String?
+    @Option(help: "Seconds a CALL to a charger waits (default 30)") var ocppCallTimeoutSeconds: String?
+    @Option(help: "CALLs that may wait per charger (default 16)") var ocppOutboundQueueSize: String?
+    @Option(help: "Largest charger message in bytes (default 65536)") var ocppMaxFrameBytes: String?
+    @Option(help: "true: unknown chargers are created as pending (default false)") var ocppAutoRegister: String?
+    @Option(help: "Days OCPP messages are kept (default 30)") var ocppMessageRetentionDays: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -57,7 +64,10 @@ struct ConfigurationOptions: ParsableArguments {
             (.refreshTokenTtlDays, refreshTokenTtlDays), (.bcryptCost, bcryptCost), (.adminEmail, adminEmail),
             (.offlineGraceMinutes, offlineGraceMinutes), (.sessionMaxHours, sessionMaxHours),
             (.monitorIntervalSeconds, monitorIntervalSeconds), (.invoiceDueDays, invoiceDueDays),
-            (.eventHeartbeatSeconds, eventHeartbeatSeconds),
+            (.eventHeartbeatSeconds, eventHeartbeatSeconds), (.ocppHeartbeatIntervalSeconds, ocppHeartbeatIntervalSeconds),
+            (.ocppPingIntervalSeconds, ocppPingIntervalSeconds), (.ocppCallTimeoutSeconds, ocppCallTimeoutSeconds),
+            (.ocppOutboundQueueSize, ocppOutboundQueueSize), (.ocppMaxFrameBytes, ocppMaxFrameBytes),
+            (.ocppAutoRegister, ocppAutoRegister), (.ocppMessageRetentionDays, ocppMessageRetentionDays),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }

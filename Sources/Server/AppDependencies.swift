@@ -29,6 +29,7 @@ struct AppDependencies: Sendable {
     let sessions: SessionService
     let analytics: AnalyticsService
     let idempotency: Idempotency
+    let ocpp: OCPPService
     let now: @Sendable () -> Date
 
     /// Prepares the data directory, opens and migrates the database, registers the in-process
@@ -78,6 +79,7 @@ struct AppDependencies: Sendable {
             .init(name: "invoices", version: version, basePath: "/api/v1/invoices", healthCheck: databaseCheck),
             .init(name: "monitoring", version: version, basePath: "/api/v1/alerts", healthCheck: databaseCheck),
             .init(name: "analytics", version: version, basePath: "/api/v1/analytics", healthCheck: databaseCheck),
+            .init(name: "ocpp", version: version, basePath: "/ocpp", healthCheck: databaseCheck),
         ]
         for service in internalServices {
             await registry.registerInternal(service)
@@ -85,6 +87,7 @@ struct AppDependencies: Sendable {
         let serviceRoutes = ServiceRouteMap(
             internalServices.map { ($0.basePath, $0.name) } + [
                 ("/metrics", "observability"), ("/api/v1/me/driver", "drivers"), ("/api/v1/events", "monitoring"),
+                ("/api/v1/me/charging", "ocpp"),
             ])
 
         let keys = JWTKeyCollection()
@@ -101,19 +104,28 @@ struct AppDependencies: Sendable {
             decoyHash: try await hasher.hash(Identifiers.randomToken()))
         let drivers = DriverRepository(database: database)
         let events = EventBus()
+        let metricsRegistry = PrometheusCollectorRegistry()
+        let stations = StationRepository(database: database)
+        let monitoring = MonitoringService(
+            database: database, events: events, offlineGrace: configuration.offlineGrace,
+            sessionLimit: configuration.sessionMaxDuration, now: now)
+        let sessions = SessionService(database: database, events: events, invoiceDueDays: configuration.invoiceDueDays, now: now)
+        let authorizer = IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now)
+        let recorder = OCPPRecorder(database: database)
+        let ocpp = OCPPService(
+            settings: configuration.ocpp, stations: stations, monitoring: monitoring,
+            handler: ChargePointHandler(
+                stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, recorder: recorder,
+                dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval, now: now),
+            recorder: recorder, registry: ChargePointRegistry(), metrics: OCPPMetrics(registry: metricsRegistry), now: now)
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,
-            metrics: RequestMetrics(registry: PrometheusCollectorRegistry()), health: health,
-            serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: StationRepository(database: database),
-            drivers: drivers,
-            authorizer: IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now),
-            events: events,
-            monitoring: MonitoringService(
-                database: database, events: events, offlineGrace: configuration.offlineGrace,
-                sessionLimit: configuration.sessionMaxDuration, now: now),
-            sessions: SessionService(database: database, events: events, invoiceDueDays: configuration.invoiceDueDays, now: now),
-            analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue), now: now)
+            metrics: RequestMetrics(registry: metricsRegistry), health: health,
+            serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: stations, drivers: drivers,
+            authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
+            analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
+            ocpp: ocpp, now: now)
     }
 
     /// The configured secret, or one generated on first start and kept (owner-only) in the data

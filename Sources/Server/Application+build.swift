@@ -8,8 +8,12 @@ import ServiceLifecycle
 func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some ApplicationProtocol {
     let configuration = dependencies.configuration
     let router = buildRouter(dependencies)
+    let ocpp = dependencies.ocpp
     var app = Application(
         router: router,
+        server: .ocpp(
+            maxFrameSize: configuration.ocpp.maxFrameSize, decide: { await ocpp.decide($0) },
+            connected: { channel, chargePointID, logger in await ocpp.run(channel, chargePointID: chargePointID, logger: logger) }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger)
     app.beforeServerStarts {
@@ -27,7 +31,12 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         },
         PeriodicTask(name: "monitoring checks", interval: configuration.monitorInterval, logger: logger) {
             try await dependencies.monitoring.runChecks()
-        })
+        },
+        PeriodicTask(name: "OCPP log retention", interval: .seconds(3600), logger: logger) {
+            try await dependencies.ocpp.recorder.prune(
+                before: dependencies.now().addingTimeInterval(-Double(configuration.ocppMessageRetention.components.seconds)))
+        },
+        RecorderService(recorder: dependencies.ocpp.recorder, interval: .milliseconds(250), logger: logger))
     return app
 }
 
@@ -45,8 +54,13 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     RegistryController(registry: dependencies.registry, metrics: dependencies.metrics).addRoutes(to: routes)
     AuthController(service: dependencies.auth).addRoutes(to: routes)
     UsersController(service: dependencies.auth).addRoutes(to: routes)
-    StationsController(repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring, now: now)
-        .addRoutes(to: routes)
+    let ocppController = OCPPController(
+        ocpp: dependencies.ocpp, stations: dependencies.stations, sessions: dependencies.sessions,
+        drivers: dependencies.drivers, database: dependencies.database, now: now)
+    StationsController(
+        repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
+        connectionInfo: { try await ocppController.connectionInfo($0) }, now: now
+    ).addRoutes(to: routes)
     DriversController(repository: dependencies.drivers, now: now).addRoutes(to: routes)
     IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
         .addRoutes(to: routes)
@@ -60,5 +74,6 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
         heartbeatInterval: dependencies.configuration.eventHeartbeat
     ).addRoutes(to: routes)
     AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
+    ocppController.addRoutes(to: routes)
     return router
 }

@@ -30,6 +30,8 @@ struct AppConfiguration: Sendable {
     var monitorInterval: Duration
     var invoiceDueDays: Int
     var eventHeartbeat: Duration
+    var ocpp: OCPPService.Settings
+    var ocppMessageRetention: Duration
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -117,11 +119,30 @@ extension ConfigurationKey {
         name: "eventHeartbeatSeconds", help: "Seconds between heartbeat comments on /api/v1/events",
         defaultDescription: "15")
 
+    static let ocppHeartbeatIntervalSeconds = ConfigurationKey(
+        name: "ocppHeartbeatIntervalSeconds", help: "Heartbeat interval told to chargers at BootNotification",
+        defaultDescription: "300")
+    static let ocppPingIntervalSeconds = ConfigurationKey(
+        name: "ocppPingIntervalSeconds", help: "WebSocket ping interval; 0 turns pings off", defaultDescription: "30")
+    static let ocppCallTimeoutSeconds = ConfigurationKey(
+        name: "ocppCallTimeoutSeconds", help: "How long a CALL to a charger waits for its answer", defaultDescription: "30")
+    static let ocppOutboundQueueSize = ConfigurationKey(
+        name: "ocppOutboundQueueSize", help: "CALLs that may wait per charger before 503", defaultDescription: "16")
+    static let ocppMaxFrameBytes = ConfigurationKey(
+        name: "ocppMaxFrameBytes", help: "Largest WebSocket message from a charger", defaultDescription: "65536")
+    static let ocppAutoRegister = ConfigurationKey(
+        name: "ocppAutoRegister", help: "Unknown charge points are created (registration pending) instead of 404",
+        defaultDescription: "false")
+    static let ocppMessageRetentionDays = ConfigurationKey(
+        name: "ocppMessageRetentionDays", help: "Days OCPP messages and meter values are kept", defaultDescription: "30")
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes, .dbReaders, .diskWarnPercent, .diskFailPercent,
         .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds, .jwtSecret,
         .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword, .offlineGraceMinutes,
-        .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds,
+        .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
+        .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
+        .ocppMessageRetentionDays,
     ]
 }
 
@@ -218,7 +239,16 @@ extension AppConfiguration {
             sessionMaxDuration: .seconds(3600 * (try reader.integer(.sessionMaxHours, default: 24, in: 1...720))),
             monitorInterval: .seconds(try reader.integer(.monitorIntervalSeconds, default: 30, in: 1...3600)),
             invoiceDueDays: try reader.integer(.invoiceDueDays, default: 14, in: 0...365),
-            eventHeartbeat: .seconds(try reader.integer(.eventHeartbeatSeconds, default: 15, in: 1...300)))
+            eventHeartbeat: .seconds(try reader.integer(.eventHeartbeatSeconds, default: 15, in: 1...300)),
+            ocpp: OCPPService.Settings(
+                heartbeatInterval: try reader.integer(.ocppHeartbeatIntervalSeconds, default: 300, in: 10...86_400),
+                pingInterval: { (seconds: Int) in seconds == 0 ? nil : Duration.seconds(seconds) }(
+                    try reader.integer(.ocppPingIntervalSeconds, default: 30, in: 0...3600)),
+                callTimeout: .seconds(try reader.integer(.ocppCallTimeoutSeconds, default: 30, in: 1...600)),
+                outboundQueueCapacity: try reader.integer(.ocppOutboundQueueSize, default: 16, in: 1...1000),
+                maxFrameSize: try reader.integer(.ocppMaxFrameBytes, default: 65_536, in: 1024...(16 << 20)),
+                autoRegister: try reader.choice(.ocppAutoRegister, default: BooleanSetting.false) == .true),
+            ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -286,4 +316,8 @@ private struct TypedReader {
         }
         return value
     }
+}
+
+enum BooleanSetting: String, CaseIterable {
+    case `true`, `false`
 }

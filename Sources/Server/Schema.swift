@@ -7,7 +7,54 @@ enum Schema {
         Migration(version: 1, name: "key_value", sql: KeyValueStore.schemaSQL),
         Migration(version: 2, name: "identity_stations_drivers", sql: identityStationsDrivers),
         Migration(version: 3, name: "billing_monitoring", sql: billingMonitoring),
+        Migration(version: 4, name: "ocpp", sql: ocpp),
     ]
+
+    private static let ocpp = """
+        ALTER TABLE stations ADD COLUMN charge_box_serial_number TEXT;
+        ALTER TABLE stations ADD COLUMN iccid TEXT;
+        ALTER TABLE stations ADD COLUMN imsi TEXT;
+        ALTER TABLE stations ADD COLUMN meter_type TEXT;
+        ALTER TABLE stations ADD COLUMN meter_serial_number TEXT;
+        ALTER TABLE stations ADD COLUMN last_boot_at INTEGER;
+        ALTER TABLE stations ADD COLUMN diagnostics_status TEXT;
+        ALTER TABLE stations ADD COLUMN firmware_status TEXT;
+        ALTER TABLE stations ADD COLUMN configuration TEXT;
+
+        -- Every OCPP message in and out, for debugging chargers; pruned after the retention period.
+        CREATE TABLE ocpp_messages (
+            id INTEGER PRIMARY KEY,
+            station_id TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            message_type INTEGER NOT NULL,
+            action TEXT,
+            message_id TEXT,
+            payload TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX ocpp_messages_station ON ocpp_messages (station_id, id);
+        CREATE INDEX ocpp_messages_at ON ocpp_messages (at);
+
+        CREATE TABLE meter_values (
+            id INTEGER PRIMARY KEY,
+            station_id TEXT NOT NULL,
+            connector_id INTEGER NOT NULL,
+            transaction_id INTEGER,
+            at INTEGER NOT NULL,
+            measurand TEXT NOT NULL,
+            phase TEXT,
+            unit TEXT,
+            context TEXT,
+            location TEXT,
+            format TEXT,
+            value TEXT NOT NULL,
+            -- The value in Wh (energy) or W (power) when it is one; else NULL.
+            normalized INTEGER
+        );
+        CREATE INDEX meter_values_station ON meter_values (station_id, at);
+        CREATE INDEX meter_values_transaction ON meter_values (transaction_id) WHERE transaction_id IS NOT NULL;
+        CREATE INDEX meter_values_at ON meter_values (at);
+        """
 
     private static let billingMonitoring = """
         CREATE TABLE tariffs (

@@ -3,7 +3,7 @@ import json
 import threading
 import urllib.request
 
-from conftest import Server
+from harness import Server
 
 ENV = {"CSMS_ADMIN_EMAIL": "root@example.com", "CSMS_ADMIN_PASSWORD": "root-password-1", "CSMS_BCRYPT_COST": "4",
        "CSMS_EVENT_HEARTBEAT_SECONDS": "1"}

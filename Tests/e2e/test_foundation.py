@@ -2,7 +2,7 @@
 import signal
 import sqlite3
 
-from conftest import Server, run_cli
+from harness import Server, run_cli
 
 
 def test_database_is_created_in_wal_mode_with_a_schema(server, data_dir):

@@ -1,7 +1,7 @@
 """The Identity issue's 'done when', through the real binary, across a restart and a kill -9."""
 import signal
 
-from conftest import Server
+from harness import Server
 
 ADMIN = {"CSMS_ADMIN_EMAIL": "root@example.com", "CSMS_ADMIN_PASSWORD": "root-password-1", "CSMS_BCRYPT_COST": "4"}
 

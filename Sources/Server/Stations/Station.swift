@@ -43,6 +43,16 @@ struct Station: TableRecord {
     var firmwareVersion: String?
     /// Salted SHA-256 of the charge point's Basic-auth password (see `ChargePointPassword`).
     var passwordHash: String?
+    var chargeBoxSerialNumber: String?
+    var iccid: String?
+    var imsi: String?
+    var meterType: String?
+    var meterSerialNumber: String?
+    var lastBootAt: Date?
+    var diagnosticsStatus: String?
+    var firmwareStatus: String?
+    /// The configuration keys the charger reported to the last GetConfiguration.
+    var configuration: [String: String]?
     var createdAt: Date
     var updatedAt: Date
 
@@ -50,7 +60,8 @@ struct Station: TableRecord {
     static let columns = [
         "name", "operator_id", "address", "latitude", "longitude", "status", "ocpp_version", "registration",
         "tariff_id", "online", "last_seen_at", "vendor", "model", "serial_number", "firmware_version",
-        "password_hash", "created_at", "updated_at",
+        "password_hash", "charge_box_serial_number", "iccid", "imsi", "meter_type", "meter_serial_number", "last_boot_at",
+        "diagnostics_status", "firmware_status", "configuration", "created_at", "updated_at",
     ]
     static let sortableColumns = ["name", "created_at"]
     static let defaultSort = SortKey("id")
@@ -60,7 +71,11 @@ struct Station: TableRecord {
             .text(name), operatorId.sqlValue, address.sqlValue, latitude.sqlValue, longitude.sqlValue,
             .text(status.rawValue), .text(ocppVersion), .text(registration.rawValue), tariffId.sqlValue,
             online.sqlValue, lastSeenAt.sqlValue, vendor.sqlValue, model.sqlValue, serialNumber.sqlValue,
-            firmwareVersion.sqlValue, passwordHash.sqlValue, createdAt.sqlValue, updatedAt.sqlValue,
+            firmwareVersion.sqlValue, passwordHash.sqlValue, chargeBoxSerialNumber.sqlValue, iccid.sqlValue, imsi.sqlValue,
+            meterType.sqlValue, meterSerialNumber.sqlValue, lastBootAt.sqlValue, diagnosticsStatus.sqlValue,
+            firmwareStatus.sqlValue,
+            configuration.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }.sqlValue,
+            createdAt.sqlValue, updatedAt.sqlValue,
         ]
     }
 
@@ -94,6 +109,17 @@ struct Station: TableRecord {
         serialNumber = try row.get("serial_number")
         firmwareVersion = try row.get("firmware_version")
         passwordHash = try row.get("password_hash")
+        chargeBoxSerialNumber = try row.get("charge_box_serial_number")
+        iccid = try row.get("iccid")
+        imsi = try row.get("imsi")
+        meterType = try row.get("meter_type")
+        meterSerialNumber = try row.get("meter_serial_number")
+        lastBootAt = try row.get("last_boot_at")
+        diagnosticsStatus = try row.get("diagnostics_status")
+        firmwareStatus = try row.get("firmware_status")
+        configuration = try row.get("configuration", as: String?.self).flatMap {
+            try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
+        }
         createdAt = try row.get("created_at")
         updatedAt = try row.get("updated_at")
     }
@@ -154,6 +180,17 @@ struct StationView: Codable, Sendable {
     var serialNumber: String?
     var firmwareVersion: String?
     var hasPassword: Bool
+    var chargeBoxSerialNumber: String?
+    var iccid: String?
+    var imsi: String?
+    var meterType: String?
+    var meterSerialNumber: String?
+    var lastBootAt: Date?
+    var diagnosticsStatus: String?
+    var firmwareStatus: String?
+    var configuration: [String: String]?
+    /// The live OCPP connection, when the station view is asked for with it.
+    var connection: StationConnection?
     var connectors: [Connector]
     var distanceKm: Double?
     var createdAt: Date
@@ -178,6 +215,15 @@ struct StationView: Codable, Sendable {
         serialNumber = station.serialNumber
         firmwareVersion = station.firmwareVersion
         hasPassword = station.passwordHash != nil
+        chargeBoxSerialNumber = station.chargeBoxSerialNumber
+        iccid = station.iccid
+        imsi = station.imsi
+        meterType = station.meterType
+        meterSerialNumber = station.meterSerialNumber
+        lastBootAt = station.lastBootAt
+        diagnosticsStatus = station.diagnosticsStatus
+        firmwareStatus = station.firmwareStatus
+        configuration = station.configuration
         self.connectors = connectors
         self.distanceKm = distanceKm.map { ($0 * 1000).rounded() / 1000 }
         createdAt = station.createdAt
@@ -224,4 +270,13 @@ enum ChargePointPassword {
     private static func digest(_ password: String, salt: String) -> String {
         TokenService.hash(salt + ":" + password)
     }
+}
+
+/// A station's OCPP connection as `GET /stations/{id}` shows it.
+struct StationConnection: Codable, Sendable {
+    var connected: Bool
+    var connectedAt: Date?
+    var registration: String?
+    var outboundQueueDepth: Int?
+    var lastMessages: [OCPPLogEntry]
 }

@@ -7,6 +7,8 @@ import Storage
 struct StationsController {
     let repository: StationRepository
     let connectorStatusChanges: any ConnectorStatusRecording
+    /// The station's live OCPP connection and last messages.
+    let connectionInfo: @Sendable (String) async throws -> StationConnection
     let now: @Sendable () -> Date
 
     struct ConnectorInput: Decodable, Sendable {
@@ -85,7 +87,8 @@ struct StationsController {
         router.get("/api/v1/stations/{id}") { _, context in
             try context.requireSignedIn()
             let id = try context.parameters.require("id")
-            guard let view = try await repository.get(id) else { throw APIError.notFound("no station \(id)") }
+            guard var view = try await repository.get(id) else { throw APIError.notFound("no station \(id)") }
+            view.connection = try await connectionInfo(id)
             return try jsonResponse(view)
         }
         router.post("/api/v1/stations") { request, context in

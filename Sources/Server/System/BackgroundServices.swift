@@ -39,3 +39,22 @@ struct DatabaseService: Service {
         logger.info("database closed", metadata: ["path": .string(database.path)])
     }
 }
+
+/// Flushes the OCPP recorder on an interval, and once more at shutdown before the database closes.
+struct RecorderService: Service {
+    let recorder: OCPPRecorder
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { break }
+                do { try await recorder.flush() } catch {
+                    logger.warning("OCPP recorder flush failed", metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
+        try? await recorder.flush()
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Storage
+import Synchronization
+
+struct OCPPLogEntry: Codable, Sendable {
+    var stationId: String
+    var direction: String
+    var messageType: Int
+    var action: String?
+    var messageId: String?
+    /// The whole frame as sent or received.
+    var payload: String
+    var at: Date
+}
+
+struct MeterValueRow: Sendable {
+    var stationID: String
+    var connectorID: Int
+    var transactionID: Int?
+    var at: Date
+    var measurand: String
+    var phase: String?
+    var unit: String?
+    var context: String?
+    var location: String?
+    var format: String?
+    var value: String
+    var normalized: Int64?
+}
+
+/// Writes that are records rather than decisions — the message log, raw meter values and
+/// `lastSeenAt` — gathered in memory and flushed together every few hundred milliseconds, so
+/// that a busy charger fleet costs one transaction per flush instead of one per message.
+/// (What a charger is answered about — sessions, energy, statuses — is written before it is
+/// answered.)
+final class OCPPRecorder: Sendable {
+    private struct Pending {
+        var messages: [OCPPLogEntry] = []
+        var meterValues: [MeterValueRow] = []
+        var lastSeen: [String: Date] = [:]
+    }
+
+    private let pending = Mutex(Pending())
+    let database: Database
+
+    init(database: Database) {
+        self.database = database
+    }
+
+    func log(_ entry: OCPPLogEntry) {
+        pending.withLock {
+            $0.messages.append(entry)
+            $0.lastSeen[entry.stationId] = max($0.lastSeen[entry.stationId] ?? .distantPast, entry.at)
+        }
+    }
+
+    func record(_ rows: [MeterValueRow]) {
+        pending.withLock { $0.meterValues.append(contentsOf: rows) }
+    }
+
+    func flush() async throws {
+        let batch = pending.withLock { pending -> Pending in
+            defer { pending = Pending() }
+            return pending
+        }
+        guard !batch.messages.isEmpty || !batch.meterValues.isEmpty || !batch.lastSeen.isEmpty else { return }
+        try await database.write { connection in
+            for entry in batch.messages {
+                try connection.run(
+                    """
+                    INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, entry.stationId, entry.direction, entry.messageType, entry.action, entry.messageId, entry.payload,
+                    entry.at)
+            }
+            for row in batch.meterValues {
+                try connection.run(
+                    """
+                    INSERT INTO meter_values (station_id, connector_id, transaction_id, at, measurand, phase, unit, context,
+                        location, format, value, normalized)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, row.stationID, row.connectorID, row.transactionID, row.at, row.measurand, row.phase, row.unit,
+                    row.context, row.location, row.format, row.value, row.normalized)
+            }
+            for (stationID, at) in batch.lastSeen {
+                try connection.run(
+                    "UPDATE stations SET last_seen_at = max(coalesce(last_seen_at, 0), ?) WHERE id = ?", at, stationID)
+            }
+        }
+    }
+
+    func recent(stationID: String, limit: Int) async throws -> [OCPPLogEntry] {
+        try await flush()
+        return try await database.read { connection in
+            try connection.query(
+                "SELECT * FROM ocpp_messages WHERE station_id = ? ORDER BY id DESC LIMIT ?", stationID, limit
+            ) { row in
+                OCPPLogEntry(
+                    stationId: try row.get("station_id"), direction: try row.get("direction"),
+                    messageType: try row.get("message_type"), action: try row.get("action"),
+                    messageId: try row.get("message_id"), payload: try row.get("payload"), at: try row.get("at"))
+            }
+        }
+    }
+
+    /// Deletes messages and meter values older than the retention period.
+    func prune(before cutoff: Date) async throws {
+        try await database.write { connection in
+            try connection.run("DELETE FROM ocpp_messages WHERE at < ?", cutoff)
+            try connection.run("DELETE FROM meter_values WHERE at < ?", cutoff)
+        }
+    }
+}

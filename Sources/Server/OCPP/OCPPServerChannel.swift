@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// What to do with a WebSocket upgrade request on `/ocpp/{id}`.
+enum OCPPUpgradeDecision: Sendable {
+    /// Not an OCPP path: serve it as plain HTTP.
+    case notOCPP
+    case accept(chargePointID: String)
+    /// Refuse with this status — 400 (no `ocpp1.6`), 401 (Basic auth), 404 (unknown charger).
+    case refuse(HTTPResponse.Status, HTTPFields, String)
+}
+
+/// One HTTP/1.1 connection that may upgrade to an OCPP WebSocket. It uses NIO's typed WebSocket
+/// upgrader directly so that a refused upgrade can answer with its own status (a library
+/// upgrade channel answers every refusal with 400); everything else is served by the router.
+struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
+    typealias Decide = @Sendable (HTTPRequestHead) async -> OCPPUpgradeDecision
+    typealias Connected = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, String, Logger) async -> Void
+
+    enum UpgradeResult: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, String)
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields, String)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let result: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let maxFrameSize: Int
+    let decide: Decide
+    let connected: Connected
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Set while deciding, read when the upgrade is refused; both on this channel's loop.
+            let refusal = NIOLockedValueBox<(HTTPResponse.Status, HTTPFields, String)?>(nil)
+            let chargePoint = NIOLockedValueBox<String>("")
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                    promise.completeWithTask {
+                        switch await decide(head) {
+                        case .notOCPP:
+                            return nil
+                        case .accept(let id):
+                            chargePoint.withLockedValue { $0 = id }
+                            return HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")])
+                        case .refuse(let status, let headers, let reason):
+                            refusal.withLockedValue { $0 = (status, headers, reason) }
+                            return nil
+                        }
+                    }
+                    return promise.futureResult
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return UpgradeResult.websocket(asyncChannel, chargePoint.withLockedValue { $0 })
+                    }
+                })
+            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let (status, headers, reason) = refusal.withLockedValue({ $0 }) {
+                            return UpgradeResult.refused(asyncChannel, status, headers, reason)
+                        }
+                        return UpgradeResult.http(asyncChannel)
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(result: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.result.get() {
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let status, let headers, let reason):
+                logger.info("OCPP connection refused", metadata: ["status": .stringConvertible(status.code), "reason": .string(reason)])
+                try await http.executeThenClose { _, outbound in
+                    var fields = headers
+                    let body = ByteBuffer(string: reason)
+                    fields[.connection] = "close"
+                    fields[.contentType] = "text/plain; charset=utf-8"
+                    fields[.contentLength] = String(body.readableBytes)
+                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: fields)), .body(body), .end(nil)])
+                }
+            case .websocket(let channel, let chargePointID):
+                await connected(channel, chargePointID, logger)
+            }
+        } catch {
+            logger.debug("connection ended during the upgrade", metadata: ["error": .string("\(error)")])
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with OCPP WebSocket upgrades on the same port.
+    static func ocpp(maxFrameSize: Int, decide: @escaping OCPPServerChannel.Decide, connected: @escaping OCPPServerChannel.Connected)
+        -> HTTPServerBuilder
+    {
+        HTTPServerBuilder { responder in
+            OCPPServerChannel(responder: responder, maxFrameSize: maxFrameSize, decide: decide, connected: connected)
+        }
+    }
+}

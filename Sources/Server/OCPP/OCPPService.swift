@@ -1,0 +1,316 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import Observability
+import Prometheus
+
+/// The OCPP 1.6J central system: accepts charge point connections, answers their CALLs and
+/// sends ours. Transport (`OCPPServerChannel`), framing (`OCPPFrame`), validation
+/// (`OCPPSchemas`) and the handlers (`ChargePointHandler`) are separate steps.
+struct OCPPService: Sendable {
+    struct Settings: Sendable {
+        var heartbeatInterval: Int
+        var pingInterval: Duration?
+        var callTimeout: Duration
+        var outboundQueueCapacity: Int
+        var maxFrameSize: Int
+        var autoRegister: Bool
+    }
+
+    let settings: Settings
+    let stations: StationRepository
+    let monitoring: MonitoringService
+    let handler: ChargePointHandler
+    let recorder: OCPPRecorder
+    let registry: ChargePointRegistry
+    let metrics: OCPPMetrics
+    let now: @Sendable () -> Date
+
+    // MARK: Upgrade
+
+    /// Who may open `/ocpp/{id}`: a known station (404 otherwise, unless auto-registration is
+    /// on), with its Basic-auth password if it has one (401), offering `ocpp1.6` (400).
+    func decide(_ head: HTTPRequestHead) async -> OCPPUpgradeDecision {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        guard path.hasPrefix("/ocpp/") else { return .notOCPP }
+        let raw = String(path.dropFirst("/ocpp/".count))
+        guard !raw.isEmpty, !raw.contains("/"), let identity = raw.removingPercentEncoding, Station.isValidID(identity) else {
+            return .refuse(.notFound, [:], "no charge point at this path")
+        }
+        let station: Station?
+        do {
+            station = try await stations.station(identity)
+        } catch {
+            return .refuse(.serviceUnavailable, [:], "the station registry is unavailable")
+        }
+        var known = station
+        if known == nil || known?.status == .decommissioned {
+            guard settings.autoRegister, known == nil else {
+                return .refuse(.notFound, [:], "unknown charge point \(identity)")
+            }
+            var created = Station(id: identity, name: identity, now: now())
+            created.registration = .pending
+            _ = try? await stations.create(created, connectors: [])
+            known = created
+        }
+        if let hash = known?.passwordHash {
+            guard let password = Self.basicPassword(head.headers["Authorization"].first, user: identity),
+                ChargePointPassword.verify(password, against: hash)
+            else {
+                return .refuse(.unauthorized, [.wwwAuthenticate: "Basic realm=\"OCPP\", charset=\"UTF-8\""], "Basic authentication required")
+            }
+        }
+        let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard offered.contains("ocpp1.6") else {
+            return .refuse(.badRequest, [:], "the client must offer the ocpp1.6 subprotocol")
+        }
+        return .accept(chargePointID: identity)
+    }
+
+    static func basicPassword(_ header: String?, user: String) -> String? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        let credentials = String(decoding: data, as: UTF8.self)
+        guard let colon = credentials.firstIndex(of: ":"), credentials[..<colon] == user else { return nil }
+        return String(credentials[credentials.index(after: colon)...])
+    }
+
+    // MARK: Connection
+
+    func run(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, chargePointID: String, logger: Logger) async {
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "chargePointId"] = .string(chargePointID)
+        let logger = connectionLogger
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                let station = try await stations.station(chargePointID)
+                let registration: RegistrationState =
+                    switch station?.registration ?? .pending {
+                    case .accepted: .accepted
+                    case .pending: .pending
+                    case .rejected: .rejected
+                    }
+                let metrics = metrics
+                let connection = ChargePointConnection(
+                    chargePointID: chargePointID, writer: outbound, registration: registration, connectedAt: now(),
+                    outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
+                    observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) })
+                if let replaced = registry.register(connection) {
+                    logger.info("a new connection replaces the previous one")
+                    await replaced.close(code: .policyViolation)
+                } else {
+                    try await setOnline(chargePointID, true)
+                }
+                metrics.connected.set(Int64(registry.count))
+                logger.info("charge point connected")
+                await withTaskGroup(of: Void.self) { group in
+                    if let interval = settings.pingInterval {
+                        group.addTask { await keepAlive(connection, every: interval, logger: logger) }
+                    }
+                    await readLoop(inbound, connection: connection, logger: logger)
+                    group.cancelAll()
+                }
+                await connection.close()
+                if registry.unregister(connection) {
+                    try await setOnline(chargePointID, false)
+                }
+                metrics.connected.set(Int64(registry.count))
+                logger.info("charge point disconnected")
+            }
+        } catch {
+            logger.info("connection ended", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    private func setOnline(_ stationID: String, _ online: Bool) async throws {
+        let at = now()
+        _ = try await stations.update(stationID, expectedVersion: nil, now: at) { station in
+            station.online = online
+            station.lastSeenAt = at
+        }
+        try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
+    }
+
+    /// Pings at the interval; a peer that has not answered the last two pings is closed.
+    private func keepAlive(_ connection: ChargePointConnection, every interval: Duration, logger: Logger) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            if ContinuousClock.now - connection.lastPongAt > interval * 2 + .seconds(1) {
+                logger.notice("no pong from the charge point; closing")
+                await connection.close(code: .goingAway)
+                return
+            }
+            try? await connection.sendFrame(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "csms")))
+        }
+    }
+
+    private func readLoop(
+        _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, connection: ChargePointConnection, logger: Logger
+    ) async {
+        var fragments: ByteBuffer?
+        do {
+            for try await frame in inbound {
+                switch frame.opcode {
+                case .text:
+                    if frame.fin {
+                        await process(String(buffer: frame.unmaskedData), connection: connection, logger: logger)
+                    } else {
+                        fragments = frame.unmaskedData
+                    }
+                case .continuation:
+                    guard var buffer = fragments else { continue }
+                    var data = frame.unmaskedData
+                    buffer.writeBuffer(&data)
+                    guard buffer.readableBytes <= settings.maxFrameSize else {
+                        await connection.close(code: .messageTooLarge)
+                        return
+                    }
+                    if frame.fin {
+                        fragments = nil
+                        await process(String(buffer: buffer), connection: connection, logger: logger)
+                    } else {
+                        fragments = buffer
+                    }
+                case .ping:
+                    try await connection.sendFrame(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                case .pong:
+                    connection.pongReceived()
+                case .connectionClose:
+                    await connection.close()
+                    return
+                case .binary:
+                    await connection.close(code: .unacceptableData)
+                    return
+                default:
+                    continue
+                }
+            }
+        } catch {
+            logger.debug("read loop ended", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    /// One text message: parse, validate, dispatch, answer — and log both directions.
+    func process(_ text: String, connection: ChargePointConnection, logger: Logger) async {
+        let stationID = connection.chargePointID
+        let received = now()
+        let frame: OCPPFrame
+        do {
+            frame = try OCPPFrame.parse(text)
+        } catch {
+            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 0, action: nil, messageId: error.messageID, payload: text, at: received))
+            await answer(error: error.error, id: error.messageID ?? "-1", action: nil, connection: connection)
+            return
+        }
+        switch frame {
+        case .call(let id, let action, let payload):
+            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 2, action: action, messageId: id, payload: text, at: received))
+            do {
+                guard let schema = OCPPSchemas.chargePointRequests[action] else {
+                    throw OCPPSchemas.centralSystemRequests[action] != nil
+                        ? OCPPError(code: .notSupported, description: "\(action) is sent by a central system, not to it")
+                        : OCPPError(code: .notImplemented, description: "unknown action \(action)")
+                }
+                try schema.validate(payload)
+                if connection.registration == .rejected, action != "BootNotification" {
+                    throw OCPPError(code: .securityError, description: "the charge point is not accepted; send a BootNotification")
+                }
+                let result: [String: Any]
+                do {
+                    result = try await handler.handle(action, payload, connection: connection)
+                } catch let error as OCPPError {
+                    throw error
+                } catch {
+                    logger.error("handler failed", metadata: ["action": .string(action), "error": .string("\(error)")])
+                    throw OCPPError(code: .internalError, description: "the central system could not process \(action)")
+                }
+                let reply = OCPPFrame.encodeResult(id: id, payload: result)
+                metrics.message(direction: "in", action: action, result: "result")
+                try? await connection.sendText(reply)
+                recorder.log(OCPPLogEntry(stationId: stationID, direction: "out", messageType: 3, action: action, messageId: id, payload: reply, at: now()))
+            } catch let error as OCPPError {
+                await answer(error: error, id: id, action: action, connection: connection)
+            } catch {
+                await answer(error: OCPPError(code: .internalError, description: "unexpected failure"), id: id, action: action, connection: connection)
+            }
+        case .callResult(let id, let payload):
+            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 3, action: nil, messageId: id, payload: text, at: received))
+            let json = (try? JSONSerialization.data(withJSONObject: payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            if !(await connection.outbound.receive(id: id, outcome: .result(json))) {
+                logger.notice("dropped a CALLRESULT that answers no call in flight", metadata: ["messageId": .string(id)])
+            }
+        case .callError(let id, let code, let description, _):
+            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 4, action: nil, messageId: id, payload: text, at: received))
+            if !(await connection.outbound.receive(id: id, outcome: .error(code: code, description: description))) {
+                logger.notice("dropped a CALLERROR that answers no call in flight", metadata: ["messageId": .string(id)])
+            }
+        case .unknownType(let type):
+            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: type, action: nil, messageId: nil, payload: text, at: received))
+            logger.notice("ignored a message of unknown type", metadata: ["messageTypeId": .stringConvertible(type)])
+        }
+    }
+
+    private func answer(error: OCPPError, id: String, action: String?, connection: ChargePointConnection) async {
+        let reply = OCPPFrame.encodeError(id: id, error)
+        metrics.message(direction: "in", action: action ?? "unparsed", result: "error")
+        metrics.callError(code: error.code.rawValue)
+        try? await connection.sendText(reply)
+        recorder.log(
+            OCPPLogEntry(stationId: connection.chargePointID, direction: "out", messageType: 4, action: action, messageId: id, payload: reply, at: now()))
+    }
+
+    // MARK: Calls to a charge point
+
+    /// Sends a CALL and waits for the charger's answer.
+    func call(_ stationID: String, action: String, payload: String) async throws -> CallOutcome {
+        guard let connection = registry.connection(stationID) else { throw OutboundCallError.notConnected }
+        metrics.message(direction: "out", action: action, result: "sent")
+        let outcome = try await connection.outbound.call(action, payload: payload)
+        recorder.log(
+            OCPPLogEntry(stationId: stationID, direction: "out", messageType: 2, action: action, messageId: nil, payload: payload, at: now()))
+        return outcome
+    }
+}
+
+/// OCPP series on `/metrics`.
+struct OCPPMetrics: Sendable {
+    let connected: Gauge
+    private let registry: PrometheusCollectorRegistry
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        connected = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "connected_charge_points", unitName: "", helpText: "Charge points connected now"))
+    }
+
+    func message(direction: String, action: String, result: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "messages", unitName: "total", helpText: "OCPP messages by direction, action and result"),
+            labels: [("direction", direction), ("action", action), ("result", result)]
+        ).increment()
+    }
+
+    func callError(code: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "callerrors", unitName: "total", helpText: "CALLERRORs we sent, by code"),
+            labels: [("code", code)]
+        ).increment()
+    }
+
+    func outboundCall(action: String, outcome: String, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "outbound_call_duration", unitName: "seconds",
+                helpText: "Time from our CALL to the charger's answer, by action and outcome (result, error, timeout)"),
+            labels: [("action", action), ("outcome", outcome)], buckets: RequestMetrics.latencyBuckets
+        ).record(duration)
+    }
+}
