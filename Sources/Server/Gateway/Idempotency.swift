@@ -32,7 +32,7 @@ struct Idempotency: Sendable {
         let scope = [context.identity?.userID ?? "anonymous", request.method.rawValue, request.uri.path, key]
             .joined(separator: "\u{1F}")
         let storeKey = "idempotency:" + TokenService.hash(scope)
-        let fingerprint = TokenService.hash(String(decoding: body, as: UTF8.self))
+        let fingerprint = Self.fingerprint(body)
         let pending = try JSONEncoder().encode(Stored(fingerprint: fingerprint))
         if try await !keyValue.setIfAbsent(storeKey, Array(pending), ttl: Self.lifetime) {
             guard let raw = try await keyValue.get(storeKey), let stored = try? JSONDecoder().decode(Stored.self, from: Data(raw))
@@ -58,6 +58,15 @@ struct Idempotency: Sendable {
             try? await keyValue.delete(storeKey)
             throw error
         }
+    }
+}
+
+extension Idempotency {
+    /// The same JSON with its keys in another order is the same request.
+    static func fingerprint(_ body: Data) -> String {
+        let canonical = (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]))
+            .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) } ?? body
+        return TokenService.hash(String(decoding: canonical, as: UTF8.self))
     }
 }
 

@@ -23,7 +23,7 @@ enum ConnectorStatus: String, Codable, Sendable, CaseIterable {
 }
 
 /// One OCPP charge point. Its `id` is the identity it uses on the WebSocket (`/ocpp/{id}`).
-struct Station: TableRecord {
+struct Station: TableRecord, Encodable {
     var id: String
     var version: Int64 = 0
     var name: String
@@ -55,6 +55,14 @@ struct Station: TableRecord {
     var configuration: [String: String]?
     var createdAt: Date
     var updatedAt: Date
+
+    /// Everything but the password hash goes on the wire.
+    private enum CodingKeys: String, CodingKey {
+        case id, version, name, operatorId, address, latitude, longitude, status, ocppVersion, registration, tariffId
+        case online, lastSeenAt, vendor, model, serialNumber, firmwareVersion, chargeBoxSerialNumber, iccid, imsi
+        case meterType, meterSerialNumber, lastBootAt, diagnosticsStatus, firmwareStatus, configuration, createdAt
+        case updatedAt
+    }
 
     static let tableName = "stations"
     static let columns = [
@@ -160,75 +168,33 @@ struct Connector: Codable, Sendable, Equatable {
     }
 }
 
-/// A station as the API shows it, with its connectors (and never its password hash).
-struct StationView: Codable, Sendable {
-    var id: String
-    var version: Int64
-    var name: String
-    var operatorId: String?
-    var address: String?
-    var latitude: Double?
-    var longitude: Double?
-    var status: StationStatus
-    var ocppVersion: String
-    var registration: RegistrationStatus
-    var tariffId: String?
-    var online: Bool
-    var lastSeenAt: Date?
-    var vendor: String?
-    var model: String?
-    var serialNumber: String?
-    var firmwareVersion: String?
-    var hasPassword: Bool
-    var chargeBoxSerialNumber: String?
-    var iccid: String?
-    var imsi: String?
-    var meterType: String?
-    var meterSerialNumber: String?
-    var lastBootAt: Date?
-    var diagnosticsStatus: String?
-    var firmwareStatus: String?
-    var configuration: [String: String]?
-    /// The live OCPP connection, when the station view is asked for with it.
-    var connection: StationConnection?
+/// A station as the API shows it: its fields (never the password hash), its connectors, and
+/// where asked for, its distance and live OCPP connection.
+struct StationView: Encodable, Sendable {
+    var station: Station
     var connectors: [Connector]
     var distanceKm: Double?
-    var createdAt: Date
-    var updatedAt: Date
+    var connection: StationConnection?
 
     init(_ station: Station, connectors: [Connector], distanceKm: Double? = nil) {
-        id = station.id
-        version = station.version
-        name = station.name
-        operatorId = station.operatorId
-        address = station.address
-        latitude = station.latitude
-        longitude = station.longitude
-        status = station.status
-        ocppVersion = station.ocppVersion
-        registration = station.registration
-        tariffId = station.tariffId
-        online = station.online
-        lastSeenAt = station.lastSeenAt
-        vendor = station.vendor
-        model = station.model
-        serialNumber = station.serialNumber
-        firmwareVersion = station.firmwareVersion
-        hasPassword = station.passwordHash != nil
-        chargeBoxSerialNumber = station.chargeBoxSerialNumber
-        iccid = station.iccid
-        imsi = station.imsi
-        meterType = station.meterType
-        meterSerialNumber = station.meterSerialNumber
-        lastBootAt = station.lastBootAt
-        diagnosticsStatus = station.diagnosticsStatus
-        firmwareStatus = station.firmwareStatus
-        configuration = station.configuration
+        self.station = station
         self.connectors = connectors
         self.distanceKm = distanceKm.map { ($0 * 1000).rounded() / 1000 }
-        createdAt = station.createdAt
-        updatedAt = station.updatedAt
     }
+
+    var id: String { station.id }
+    var registration: RegistrationStatus { station.registration }
+
+    func encode(to encoder: any Encoder) throws {
+        try station.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(station.passwordHash != nil, forKey: .hasPassword)
+        try container.encode(connectors, forKey: .connectors)
+        try container.encodeIfPresent(distanceKm, forKey: .distanceKm)
+        try container.encodeIfPresent(connection, forKey: .connection)
+    }
+
+    private enum Keys: String, CodingKey { case hasPassword, connectors, distanceKm, connection }
 }
 
 /// Great-circle distance on a sphere of the Earth's mean radius.
