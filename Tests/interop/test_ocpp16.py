@@ -144,7 +144,9 @@ def test_full_session_boot_to_invoice(server):
 
 def test_remote_commands_passthrough_and_app_charging(server):
     headers = admin(server)
-    make_station(server, headers, "CP-REMOTE")
+    status, tariff, _ = server.json("POST", "/api/v1/tariffs",
+                                    {"name": "App", "currency": "EUR", "energyPrice": "0.3499", "sessionFee": "0.50"}, headers)
+    make_station(server, headers, "CP-REMOTE", tariff["id"])
     status, registered, _ = server.json("POST", "/api/v1/auth/register",
                                         {"email": "driver@example.com", "password": "driver-pass", "name": "Driver"})
     status, login, _ = server.json("POST", "/api/v1/auth/login", {"email": "driver@example.com", "password": "driver-pass"})
@@ -162,10 +164,18 @@ def test_remote_commands_passthrough_and_app_charging(server):
                                                          timestamp="2026-03-10T09:00:00Z"))
         status, sessions, _ = await in_thread(server.json, "GET", "/api/v1/sessions?status=active", None, driver)
         session_id = sessions["items"][0]["id"]
+        await charger.call(call.MeterValues(connector_id=1, transaction_id=start.transaction_id, meter_value=[
+            {"timestamp": "2026-03-10T09:05:00Z", "sampledValue": [{"value": "4200", "unit": "Wh"}]}]))
+        status, live, _ = await in_thread(server.json, "GET", f"/api/v1/sessions/{session_id}", None, driver)
+        assert live["energyWh"] == 4200 and live["estimatedCost"]["currency"] == "EUR"
         status, body, _ = await in_thread(server.json, "POST", f"/api/v1/me/charging/{session_id}/stop", {}, driver)
         assert status == 200 and charger.remote_stops == [start.transaction_id]
-        await charger.call(call.StopTransaction(meter_stop=500, timestamp="2026-03-10T09:10:00Z",
+        await charger.call(call.StopTransaction(meter_stop=8000, timestamp="2026-03-10T09:10:00Z",
                                                 transaction_id=start.transaction_id, reason="Remote"))
+        status, invoices, _ = await in_thread(server.json, "GET", "/api/v1/invoices", None, driver)
+        # 8 kWh × 0.3499 = 2.7992 → 2.80, plus the 0.50 fee: the invoice the driver sees.
+        assert [invoice["total"] for invoice in invoices["items"]] == ["3.30"]
+        assert [line["amount"] for line in invoices["items"][0]["lines"]] == ["2.80", "0.50"]
 
         status, body, _ = await in_thread(server.json, "POST", "/api/v1/stations/CP-REMOTE/commands/reset", {"type": "Soft"}, headers)
         assert status == 200 and body == {"status": "Accepted"} and charger.resets == ["Soft"]

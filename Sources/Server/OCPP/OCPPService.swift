@@ -270,6 +270,8 @@ struct OCPPService: Sendable {
     func call(_ stationID: String, action: String, payload: String) async throws -> CallOutcome {
         guard let connection = registry.connection(stationID) else { throw OutboundCallError.notConnected }
         metrics.message(direction: "out", action: action, result: "sent")
+        metrics.queueDepth.increment()
+        defer { metrics.queueDepth.decrement() }
         let outcome = try await connection.outbound.call(action, payload: payload)
         recorder.log(
             OCPPLogEntry(stationId: stationID, direction: "out", messageType: 2, action: action, messageId: nil, payload: payload, at: now()))
@@ -280,10 +282,16 @@ struct OCPPService: Sendable {
 /// OCPP series on `/metrics`.
 struct OCPPMetrics: Sendable {
     let connected: Gauge
+    /// Our CALLs in flight or waiting, over all chargers.
+    let queueDepth: Gauge
     private let registry: PrometheusCollectorRegistry
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        queueDepth = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "outbound_queue_depth", unitName: "",
+                helpText: "CALLs to charge points in flight or waiting"))
         connected = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "ocpp", metricName: "connected_charge_points", unitName: "", helpText: "Charge points connected now"))
