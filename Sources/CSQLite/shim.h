@@ -20,4 +20,15 @@ static inline int csqlite_enable_defensive(sqlite3 *db) {
     return sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (void *)0);
 }
 
+// Names the calling thread (what `top -H` shows): the workers that own connections would
+// otherwise carry the name of whatever thread created them. prctl is variadic, like db_config.
+#ifdef __linux__
+#include <sys/prctl.h>
+static inline void csqlite_name_current_thread(const char *name) {
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+#else
+static inline void csqlite_name_current_thread(const char *name) { (void)name; }
+#endif
+
 #endif

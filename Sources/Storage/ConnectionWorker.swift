@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// A thread that owns one SQLite connection and runs jobs on it. SQLite calls block, so they run
@@ -18,8 +19,11 @@ final class ConnectionWorker<Job>: @unchecked Sendable {
         self.queue = queue
         self.maximumBatch = maximumBatch
         self.process = process
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
+        let thread = Thread { [self] in
+            // A new thread inherits its creator's name; name it so `top -H` tells the workers apart.
+            csqlite_name_current_thread(name)
+            self.runLoop()
+        }
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -55,7 +55,7 @@ struct Idempotency: Sendable {
             return reply.response
         } catch {
             // Nothing was done, so the key is free for a retry.
-            try? await keyValue.delete(storeKey)
+            _ = try? await keyValue.delete(storeKey)
             throw error
         }
     }

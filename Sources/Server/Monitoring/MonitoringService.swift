@@ -14,7 +14,18 @@ struct MonitoringService: ConnectorStatusRecording {
     // MARK: Status changes
 
     func connectorStatusChanged(_ change: ConnectorStatusChange) async throws {
-        let (raised, resolved) = try await database.write { connection in
+        let recorded = try await database.write { connection -> (Alert?, [Alert])? in
+            if change.previous == nil {
+                // No stored connector to compare with (connector 0, or one the station record does
+                // not list): compare with the last recorded status instead, so repeats are not changes.
+                let last = try connection.queryFirst(
+                    """
+                    SELECT current, error_code FROM status_history
+                    WHERE station_id = ? AND connector_id = ? AND kind = 'connector' ORDER BY at DESC, id DESC LIMIT 1
+                    """, change.stationID, change.connectorID
+                ) { (try $0.get(0, as: String.self), try $0.get(1, as: String?.self)) }
+                if let last, last.0 == change.current.rawValue, last.1 == change.errorCode { return nil }
+            }
             try connection.run(
                 """
                 INSERT INTO status_history
@@ -33,10 +44,11 @@ struct MonitoringService: ConnectorStatusRecording {
                         "errorCode": change.errorCode ?? "", "info": change.info ?? "",
                         "vendorErrorCode": change.vendorErrorCode ?? "",
                     ].filter { !$0.value.isEmpty }, at: change.at)
-                return (try Self.raise(alert, in: connection), [Alert]())
+                return (try Self.raise(alert, in: connection), [])
             }
             return (nil, try Self.resolve(conditionKey: key, at: change.at, in: connection))
         }
+        guard let (raised, resolved) = recorded else { return }
         events.publish(
             "connector.status", stationID: change.stationID,
             payload: ConnectorStatusEvent(

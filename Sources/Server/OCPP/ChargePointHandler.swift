@@ -131,7 +131,7 @@ struct ChargePointHandler: Sendable {
                 // A connector the station record does not list: the change is still kept in the history.
             }
         }
-        guard previous != status || previousError != errorCode || connectorID == 0 else { return }
+        guard previous == nil || previous != status || previousError != errorCode else { return }
         try await monitoring.connectorStatusChanged(
             ConnectorStatusChange(
                 stationID: stationID, connectorID: connectorID, previous: previous, current: status, errorCode: errorCode,

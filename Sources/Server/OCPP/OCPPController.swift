@@ -30,7 +30,7 @@ struct OCPPController {
                     detail: "\(error.code.rawValue): \(error.description)")
             }
             let payload = try await call(id, action, object)
-            return try JSONReply(status: .ok, headers: [:], data: Data("{\"response\":\(payload)}".utf8)).response
+            return JSONReply(status: .ok, headers: [:], data: Data("{\"response\":\(payload)}".utf8)).response
         }
         router.post("/api/v1/stations/{id}/commands/{command}") { request, context in
             try context.require(.admin, .operator)
@@ -39,7 +39,7 @@ struct OCPPController {
             let body = try await request.body.collect(upTo: .max)
             let input = body.readableBytes == 0 ? [:] : try Self.object(from: Data(body.readableBytesView))
             let payload = try await typedCommand(command, station: id, input: input)
-            return try JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
         }
         router.post("/api/v1/me/charging/start") { request, context in
             let identity = try context.requireSignedIn()
@@ -55,7 +55,7 @@ struct OCPPController {
             }
             let payload = try await typedCommand(
                 "remote-start", station: body.stationId, input: ["connectorId": body.connectorId, "idTag": appToken.id])
-            return try JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
         }
         router.post("/api/v1/me/charging/{sessionId}/stop") { _, context in
             let identity = try context.requireSignedIn()
@@ -64,7 +64,7 @@ struct OCPPController {
                 let session = try await sessions.session(sessionID), session.driverId == driver.id
             else { throw APIError.notFound("no session \(sessionID)") }
             let payload = try await typedCommand("remote-stop", station: session.stationId, input: ["sessionId": sessionID])
-            return try JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
         }
         router.get("/api/v1/stations/{id}/ocpp-log") { request, context in
             try context.require(.admin, .operator)

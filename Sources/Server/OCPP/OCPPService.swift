@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOWebSocket
 import Observability
 import Prometheus
+import Synchronization
 
 /// The OCPP 1.6J central system: accepts charge point connections, answers their CALLs and
 /// sends ours. Transport (`OCPPServerChannel`), framing (`OCPPFrame`), validation
@@ -279,9 +280,12 @@ struct OCPPService: Sendable {
     }
 }
 
-/// OCPP series on `/metrics`.
+/// OCPP series on `/metrics`. Labelled series are made once and kept: the registry's own lookup
+/// takes a lock and builds the label set on every call.
 struct OCPPMetrics: Sendable {
     let connected: Gauge
+    private let counters = SeriesCache<Counter>()
+    private let histograms = SeriesCache<DurationHistogram>()
     /// Our CALLs in flight or waiting, over all chargers.
     let queueDepth: Gauge
     private let registry: PrometheusCollectorRegistry
@@ -298,27 +302,45 @@ struct OCPPMetrics: Sendable {
     }
 
     func message(direction: String, action: String, result: String) {
-        registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "ocpp", metricName: "messages", unitName: "total", helpText: "OCPP messages by direction, action and result"),
-            labels: [("direction", direction), ("action", action), ("result", result)]
-        ).increment()
+        counters.series("m\(direction)|\(action)|\(result)") {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "ocpp", metricName: "messages", unitName: "total",
+                    helpText: "OCPP messages by direction, action and result"),
+                labels: [("direction", direction), ("action", action), ("result", result)])
+        }.increment()
     }
 
     func callError(code: String) {
-        registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "ocpp", metricName: "callerrors", unitName: "total", helpText: "CALLERRORs we sent, by code"),
-            labels: [("code", code)]
-        ).increment()
+        counters.series("e\(code)") {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "ocpp", metricName: "callerrors", unitName: "total", helpText: "CALLERRORs we sent, by code"),
+                labels: [("code", code)])
+        }.increment()
     }
 
     func outboundCall(action: String, outcome: String, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(
-                namespace: "ocpp", metricName: "outbound_call_duration", unitName: "seconds",
-                helpText: "Time from our CALL to the charger's answer, by action and outcome (result, error, timeout)"),
-            labels: [("action", action), ("outcome", outcome)], buckets: RequestMetrics.latencyBuckets
-        ).record(duration)
+        histograms.series("\(action)|\(outcome)") {
+            registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    namespace: "ocpp", metricName: "outbound_call_duration", unitName: "seconds",
+                    helpText: "Time from our CALL to the charger's answer, by action and outcome (result, error, timeout)"),
+                labels: [("action", action), ("outcome", outcome)], buckets: RequestMetrics.latencyBuckets)
+        }.record(duration)
+    }
+}
+
+/// Metric series by key, made on first use.
+final class SeriesCache<Series: Sendable>: Sendable {
+    private let series = Mutex<[String: Series]>([:])
+
+    func series(_ key: String, make: () -> Series) -> Series {
+        series.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let made = make()
+            cache[key] = made
+            return made
+        }
     }
 }
