@@ -49,6 +49,7 @@ struct AppDependencies: Sendable {
             throw StartupError(databaseError: error, path: configuration.databasePath)
         }
         let keyValue = KeyValueStore(database: database)
+        try await markStationsOffline(database, at: now())
         let registry = ServiceRegistry(
             environment: environment, probe: HTTPHealthProbe(group: MultiThreadedEventLoopGroup.singleton))
 
@@ -126,6 +127,20 @@ struct AppDependencies: Sendable {
             authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
             analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
             ocpp: ocpp, now: now)
+    }
+
+    /// No charger is connected before the server starts: stations still marked online (a crash, or
+    /// a shutdown that cut connections) go offline, with a history entry so the offline alert can
+    /// fire if they do not come back.
+    private static func markStationsOffline(_ database: Database, at: Date) async throws {
+        try await database.write { connection in
+            try connection.run(
+                """
+                INSERT INTO status_history (station_id, connector_id, kind, previous, current, source, at)
+                SELECT id, 0, 'connectivity', 'online', 'offline', 'startup', ? FROM stations WHERE online = 1
+                """, at)
+            try connection.run("UPDATE stations SET online = 0 WHERE online = 1")
+        }
     }
 
     /// The configured secret, or one generated on first start and kept (owner-only) in the data

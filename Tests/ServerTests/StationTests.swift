@@ -290,3 +290,24 @@ func remainingIDs(_ client: any TestClientProtocol, path: String, token: String,
     }
     return ids
 }
+
+@Suite("Startup")
+struct StartupTests {
+    @Test("stations left online by a crash are offline after a restart, with a history entry")
+    func onlineResetAtStartup() async throws {
+        let directory = NSTemporaryDirectory() + "csms-startup-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withApp(withAdmin, dataDirectory: directory) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            _ = try await dependencies.database.write { try $0.run("UPDATE stations SET online = 1 WHERE id = 'CP1'") }
+        }
+        try await withApp(withAdmin, dataDirectory: directory) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            #expect(try await client.call(.get, "/api/v1/stations/CP1", token: admin)["online"] as? Bool == false)
+            let history = try await client.call(.get, "/api/v1/stations/CP1/status-history", token: admin)
+            let entries = try #require(history["items"] as? [[String: Any]])
+            #expect(entries.last?["kind"] as? String == "connectivity" && entries.last?["status"] as? String == "offline")
+        }
+    }
+}

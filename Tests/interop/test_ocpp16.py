@@ -321,3 +321,31 @@ def test_rejected_charger_gets_security_error_until_accepted(server):
         await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_a_silent_peer_is_reaped_and_the_station_goes_offline(data_dir):
+    import base64 as b64
+    import os
+    import socket
+    import time
+
+    server = Server(data_dir, env={**ENV, "CSMS_OCPP_PING_INTERVAL_SECONDS": "1"}).start()
+    headers = admin(server)
+    make_station(server, headers, "CP-SILENT")
+    # A raw handshake, then silence: pings go unanswered, as from a charger that lost power.
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    key = b64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ocpp/CP-SILENT HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
+    assert b"101" in sock.recv(1024).split(b"\r\n")[0]
+    status, station, _ = server.json("GET", "/api/v1/stations/CP-SILENT", headers=headers)
+    assert station["online"] is True and station["connection"]["connected"] is True
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status, station, _ = server.json("GET", "/api/v1/stations/CP-SILENT", headers=headers)
+        if not station["connection"]["connected"]:
+            break
+        time.sleep(0.3)
+    assert station["connection"]["connected"] is False and station["online"] is False
+    sock.close()
+    server.stop()

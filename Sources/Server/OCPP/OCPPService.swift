@@ -109,11 +109,15 @@ struct OCPPService: Sendable {
                 }
                 metrics.connected.set(Int64(registry.count))
                 logger.info("charge point connected")
+                // Whichever ends first ends the connection: the peer closing (read loop), or the
+                // keep-alive giving up on a silent peer — then the read loop is cancelled, so a dead
+                // peer that never closes its socket is still reaped.
                 await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await readLoop(inbound, connection: connection, logger: logger) }
                     if let interval = settings.pingInterval {
                         group.addTask { await keepAlive(connection, every: interval, logger: logger) }
                     }
-                    await readLoop(inbound, connection: connection, logger: logger)
+                    await group.next()
                     group.cancelAll()
                 }
                 await connection.close()
@@ -137,9 +141,10 @@ struct OCPPService: Sendable {
         try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
     }
 
-    /// Pings at the interval; a peer that has not answered the last two pings is closed.
+    /// Pings at the interval; returns (ending the connection) when the peer has not answered
+    /// the last two pings. Runs until cancelled otherwise.
     private func keepAlive(_ connection: ChargePointConnection, every interval: Duration, logger: Logger) async {
-        while !Task.isCancelled {
+        while true {
             do { try await Task.sleep(for: interval) } catch { return }
             if ContinuousClock.now - connection.lastPongAt > interval * 2 + .seconds(1) {
                 logger.notice("no pong from the charge point; closing")
