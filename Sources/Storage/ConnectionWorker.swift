@@ -44,19 +44,23 @@ final class ConnectionWorker<Job>: @unchecked Sendable {
     }
 }
 
-/// A blocking FIFO shared by one or more workers.
+/// A blocking FIFO shared by one or more workers, with a background lane: each take returns the
+/// waiting foreground jobs and at most one background job, so bulk record-keeping never makes a
+/// request wait behind more than one background chunk.
 final class JobQueue<Job>: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var head = 0
+    private var background: [Job] = []
+    private var backgroundHead = 0
     private var closed = false
 
     /// False when the queue is closed and the job was not accepted.
-    func push(_ job: Job) -> Bool {
+    func push(_ job: Job, background isBackground: Bool = false) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
-        jobs.append(job)
+        if isBackground { background.append(job) } else { jobs.append(job) }
         condition.signal()
         return true
     }
@@ -65,16 +69,24 @@ final class JobQueue<Job>: @unchecked Sendable {
     func take(maximum: Int) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
-        while head == jobs.count {
+        while head == jobs.count && backgroundHead == background.count {
             if closed { return nil }
             condition.wait()
         }
         let end = min(jobs.count, head + maximum)
-        let taken = Array(jobs[head..<end])
+        var taken = Array(jobs[head..<end])
         head = end
         if head == jobs.count {
             jobs.removeAll(keepingCapacity: true)
             head = 0
+        }
+        if taken.count < maximum, backgroundHead < background.count {
+            taken.append(background[backgroundHead])
+            backgroundHead += 1
+            if backgroundHead == background.count {
+                background.removeAll(keepingCapacity: true)
+                backgroundHead = 0
+            }
         }
         return taken
     }

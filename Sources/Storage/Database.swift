@@ -68,8 +68,11 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` in the write transaction. It may nest `connection.transaction` (savepoints).
-    /// Returns after the transaction carrying it has committed.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+    /// Returns after the transaction carrying it has committed. A `background` write (bulk
+    /// record-keeping) joins a commit only one at a time, behind the foreground writes waiting.
+    public func write<T: Sendable>(
+        background: Bool = false, _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job = WriteJob(
                 run: { connection in
@@ -88,7 +91,7 @@ public final class Database: Sendable {
                     }
                 },
                 fail: { continuation.resume(throwing: $0) })
-            if !writeQueue.push(job) { continuation.resume(throwing: DatabaseClosedError()) }
+            if !writeQueue.push(job, background: background) { continuation.resume(throwing: DatabaseClosedError()) }
         }
     }
 

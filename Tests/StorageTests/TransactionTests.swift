@@ -110,3 +110,34 @@ struct TransactionTests {
         await second.close()
     }
 }
+
+@Suite("Background writes")
+struct BackgroundWriteTests {
+    @Test("a foreground write is not held up behind a queue of background writes")
+    func foregroundFirst() async throws {
+        try await withDatabase { database, _ async throws in
+            // Occupy the writer so that everything below queues up behind it.
+            let blocker = Task { try await database.write { _ in Thread.sleep(forTimeInterval: 0.2) } }
+            try await Task.sleep(for: .milliseconds(50))
+            let background = (0..<20).map { index in
+                Task {
+                    try await database.write(background: true) { connection in
+                        Thread.sleep(forTimeInterval: 0.02)
+                        try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "bg\(index)", "bg \(index)")
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            let clock = ContinuousClock()
+            let elapsed = try await clock.measure {
+                _ = try await database.write { try $0.run("INSERT INTO parents (id, name) VALUES (?, ?)", "fg", "fg") }
+            }
+            // Behind the blocker and at most one 20 ms background job, not all twenty (400 ms).
+            #expect(elapsed < .milliseconds(300), "\(elapsed)")
+            try await blocker.value
+            for task in background { try await task.value }
+            let count = try await database.read { try $0.queryFirst("SELECT count(*) FROM parents") { try $0.get(0, as: Int.self) } }
+            #expect(count == 21)
+        }
+    }
+}

@@ -29,8 +29,9 @@ struct MeterValueRow: Sendable {
 }
 
 /// Writes that are records rather than decisions — the message log, raw meter values and
-/// `lastSeenAt` — gathered in memory and flushed together every few hundred milliseconds, so
-/// that a busy charger fleet costs one transaction per flush instead of one per message.
+/// `lastSeenAt` — gathered in memory and flushed every few hundred milliseconds as background
+/// writes, so that a busy charger fleet costs a few commits per flush instead of one per message,
+/// and requests never queue behind the bulk.
 /// (What a charger is answered about — sessions, energy, statuses — is written before it is
 /// answered.)
 final class OCPPRecorder: Sendable {
@@ -58,21 +59,29 @@ final class OCPPRecorder: Sendable {
         pending.withLock { $0.meterValues.append(contentsOf: rows) }
     }
 
+    /// Rows per background write: small enough that a request's write never waits long behind one.
+    static let chunkSize = 256
+
     func flush() async throws {
         let batch = pending.withLock { pending -> Pending in
             defer { pending = Pending() }
             return pending
         }
-        guard !batch.messages.isEmpty || !batch.meterValues.isEmpty || !batch.lastSeen.isEmpty else { return }
-        try await database.write { connection in
-            for entry in batch.messages {
-                try connection.run(
-                    """
-                    INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, entry.stationId, entry.direction, entry.messageType, entry.action, entry.messageId, entry.payload,
-                    entry.at)
+        for start in stride(from: 0, to: batch.messages.count, by: Self.chunkSize) {
+            let chunk = batch.messages[start..<min(batch.messages.count, start + Self.chunkSize)]
+            try await database.write(background: true) { connection in
+                for entry in chunk {
+                    try connection.run(
+                        """
+                        INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, entry.stationId, entry.direction, entry.messageType, entry.action, entry.messageId,
+                        entry.payload, entry.at)
+                }
             }
+        }
+        guard !batch.meterValues.isEmpty || !batch.lastSeen.isEmpty else { return }
+        try await database.write(background: true) { connection in
             for row in batch.meterValues {
                 try connection.run(
                     """
