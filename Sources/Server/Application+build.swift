@@ -56,7 +56,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     UsersController(service: dependencies.auth).addRoutes(to: routes)
     let ocppController = OCPPController(
         ocpp: dependencies.ocpp, stations: dependencies.stations, sessions: dependencies.sessions,
-        drivers: dependencies.drivers, database: dependencies.database, now: now)
+        drivers: dependencies.drivers, now: now)
     StationsController(
         repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
         connectionInfo: { try await ocppController.connectionInfo($0) }, now: now

@@ -70,6 +70,7 @@ public final class Database: Sendable {
     /// Runs `body` in the write transaction. It may nest `connection.transaction` (savepoints).
     /// Returns after the transaction carrying it has committed. A `background` write (bulk
     /// record-keeping) joins a commit only one at a time, behind the foreground writes waiting.
+    @discardableResult
     public func write<T: Sendable>(
         background: Bool = false, _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {

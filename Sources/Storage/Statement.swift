@@ -109,5 +109,4 @@ public struct Row {
         return value
     }
 
-    public var columnCount: Int32 { sqlite3_column_count(statement.handle) }
 }

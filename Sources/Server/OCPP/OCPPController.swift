@@ -9,7 +9,6 @@ struct OCPPController {
     let stations: StationRepository
     let sessions: SessionService
     let drivers: DriverRepository
-    let database: Database
     let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
