@@ -177,6 +177,7 @@ public final class Connection {
 
     /// Runs `body` in a transaction that commits when it returns and rolls back when it throws.
     /// Called inside another transaction it becomes a savepoint, so nesting composes.
+    @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         if transactionDepth > 0 || isInTransaction {
             return try savepoint(body)
@@ -194,6 +195,7 @@ public final class Connection {
         }
     }
 
+    @discardableResult
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         transactionDepth += 1
         let name = "sp\(transactionDepth)"
