@@ -349,3 +349,44 @@ def test_a_silent_peer_is_reaped_and_the_station_goes_offline(data_dir):
     assert station["connection"]["connected"] is False and station["online"] is False
     sock.close()
     server.stop()
+
+
+def test_auto_registration_pending_data_transfer_statuses_frame_limit_and_metrics(data_dir):
+    server = Server(data_dir, env={**ENV, "CSMS_OCPP_AUTO_REGISTER": "true", "CSMS_OCPP_MAX_FRAME_BYTES": "70000"}).start()
+    headers = admin(server)
+
+    async def scenario():
+        ws = await websockets.connect(f"ws://127.0.0.1:{server.port}/ocpp/NEW-CHARGER", subprotocols=["ocpp1.6"],
+                                      max_size=None)
+
+        async def exchange(frame):
+            await ws.send(frame)
+            return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+        boot = await exchange('[2, "b", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}]')
+        assert boot[2]["status"] == "Pending"
+        status, body, _ = await in_thread(server.json, "POST", "/api/v1/stations/NEW-CHARGER/commands/remote-start",
+                                          {"connectorId": 1, "idTag": "X"}, headers)
+        assert status in (409, 422)  # pending (and, having no connectors yet, no connector 1)
+        assert (await exchange('[2, "d1", "DataTransfer", {"vendorId": "nobody"}]'))[2] == {"status": "UnknownVendorId"}
+        assert (await exchange('[2, "d2", "DataTransfer", {"vendorId": "csms", "messageId": "Nope"}]'))[2] == {"status": "UnknownMessageId"}
+        assert (await exchange('[2, "d3", "DataTransfer", {"vendorId": "csms", "messageId": "Echo", "data": "hi"}]'))[2] == {
+            "status": "Accepted", "data": "hi"}
+        assert (await exchange('[2, "f", "FirmwareStatusNotification", {"status": "Installing"}]'))[0] == 3
+        assert (await exchange('[2, "g", "DiagnosticsStatusNotification", {"status": "Uploaded"}]'))[0] == 3
+        # Within the configured 70000 bytes a large message is fine; over it the connection is closed.
+        big = '[2, "big", "DataTransfer", {"vendorId": "csms", "messageId": "Echo", "data": "' + "x" * 60000 + '"}]'
+        assert (await exchange(big))[2]["data"] == "x" * 60000
+        await ws.send('[2, "huge", "DataTransfer", {"vendorId": "csms", "data": "' + "x" * 80000 + '"}]')
+        with pytest.raises(websockets.exceptions.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+
+    asyncio.run(scenario())
+    status, station, _ = server.json("GET", "/api/v1/stations/NEW-CHARGER", headers=headers)
+    assert station["registration"] == "pending"
+    assert station["firmwareStatus"] == "Installing" and station["diagnosticsStatus"] == "Uploaded"
+    status, _, raw = server.request("GET", "/metrics")
+    text = raw.decode()
+    assert "ocpp_connected_charge_points" in text
+    assert 'ocpp_messages_total{direction="in",action="DataTransfer",result="result"}' in text
+    server.stop()
