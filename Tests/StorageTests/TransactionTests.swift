@@ -1,6 +1,7 @@
 import Foundation
-import Storage
 import Testing
+
+@testable import Storage
 
 @Suite("Transactions and concurrency")
 struct TransactionTests {
@@ -113,31 +114,39 @@ struct TransactionTests {
 
 @Suite("Background writes")
 struct BackgroundWriteTests {
-    @Test("a foreground write is not held up behind a queue of background writes")
-    func foregroundFirst() async throws {
+    @Test("a take returns every foreground job waiting and at most one background job")
+    func queueOrder() {
+        let queue = JobQueue<String>()
+        for index in 0..<20 { #expect(queue.push("bg\(index)", background: true)) }
+        #expect(queue.push("fg1"))
+        #expect(queue.push("fg2"))
+        #expect(queue.take(maximum: 512) == ["fg1", "fg2", "bg0"])
+        #expect(queue.take(maximum: 512) == ["bg1"])
+        #expect(queue.push("fg3"))
+        #expect(queue.take(maximum: 1) == ["fg3"])
+        #expect(queue.take(maximum: 512) == ["bg2"])
+        queue.close()
+        #expect(queue.push("late") == false)
+        var drained: [String] = []
+        while let jobs = queue.take(maximum: 512) { drained += jobs }
+        #expect(drained == (3..<20).map { "bg\($0)" })
+    }
+
+    @Test("background writes commit like any other")
+    func backgroundWritesCommit() async throws {
         try await withDatabase { database, _ async throws in
-            // Occupy the writer so that everything below queues up behind it.
-            let blocker = Task { try await database.write { _ in Thread.sleep(forTimeInterval: 0.2) } }
-            try await Task.sleep(for: .milliseconds(50))
-            let background = (0..<20).map { index in
-                Task {
-                    try await database.write(background: true) { connection in
-                        Thread.sleep(forTimeInterval: 0.02)
-                        try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "bg\(index)", "bg \(index)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        _ = try await database.write(background: index % 2 == 0) { connection in
+                            try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "p\(index)", "n\(index)")
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await Task.sleep(for: .milliseconds(20))
-            let clock = ContinuousClock()
-            let elapsed = try await clock.measure {
-                _ = try await database.write { try $0.run("INSERT INTO parents (id, name) VALUES (?, ?)", "fg", "fg") }
-            }
-            // Behind the blocker and at most one 20 ms background job, not all twenty (400 ms).
-            #expect(elapsed < .milliseconds(300), "\(elapsed)")
-            try await blocker.value
-            for task in background { try await task.value }
             let count = try await database.read { try $0.queryFirst("SELECT count(*) FROM parents") { try $0.get(0, as: Int.self) } }
-            #expect(count == 21)
+            #expect(count == 50)
         }
     }
 }

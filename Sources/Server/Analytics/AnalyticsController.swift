@@ -67,22 +67,12 @@ struct AnalyticsController {
         for metric in ["energy", "revenue"] {
             router.get("/api/v1/analytics/\(metric)") { request, context in
                 try context.require(.admin, .operator)
-                let (from, to, granularity, zone, station) = try Self.range(request.uri.queryParameters)
-                let buckets = try AnalyticsService.buckets(from: from, to: to, granularity: granularity, timeZone: zone)
-                return try jsonResponse(
-                    Series(
-                        from: from, to: to, groupBy: granularity.rawValue, timeZone: zone.identifier, stationId: station,
-                        buckets: try await analytics.completedByStop(buckets, stationID: station)))
+                return try await Self.series(request) { try await analytics.completedByStop($0, stationID: $1) }
             }
         }
         router.get("/api/v1/analytics/sessions") { request, context in
             try context.require(.admin, .operator)
-            let (from, to, granularity, zone, station) = try Self.range(request.uri.queryParameters)
-            let buckets = try AnalyticsService.buckets(from: from, to: to, granularity: granularity, timeZone: zone)
-            return try jsonResponse(
-                Series(
-                    from: from, to: to, groupBy: granularity.rawValue, timeZone: zone.identifier, stationId: station,
-                    buckets: try await analytics.startedSessions(buckets, stationID: station)))
+            return try await Self.series(request) { try await analytics.startedSessions($0, stationID: $1) }
         }
         router.get("/api/v1/analytics/utilization") { request, context in
             try context.require(.admin, .operator)
@@ -121,6 +111,18 @@ struct AnalyticsController {
         var averageDurationSeconds: Int
         /// Share of connector time not Faulted or Unavailable.
         var uptimeShare: Double
+    }
+
+    /// A bucketed series for `from`, `to`, `groupBy`, `tz` and `stationId`.
+    private static func series<Item: Encodable & Sendable>(
+        _ request: Request, aggregate: ([TimeBucket], String?) async throws -> [Item]
+    ) async throws -> Response {
+        let (from, to, granularity, zone, station) = try range(request.uri.queryParameters)
+        let buckets = try AnalyticsService.buckets(from: from, to: to, granularity: granularity, timeZone: zone)
+        return try jsonResponse(
+            Series(
+                from: from, to: to, groupBy: granularity.rawValue, timeZone: zone.identifier, stationId: station,
+                buckets: try await aggregate(buckets, station)))
     }
 
     private static func timeZone(_ parameters: Parameters) throws -> TimeZone {
