@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Storage
@@ -79,19 +80,20 @@ struct TransactionTests {
         try await withDatabase { database, _ async throws in
             try await database.write { try $0.run("INSERT INTO parents (id, name) VALUES (?, ?)", "before", "Before") }
             let writeStarted = AsyncStream<Void>.makeStream()
+            let writeCommitted = Mutex(false)
             let longWrite = Task {
                 try await database.write { connection in
                     try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "during", "During")
                     writeStarted.continuation.yield()
-                    Thread.sleep(forTimeInterval: 0.5)
+                    Thread.sleep(forTimeInterval: 1.0)
                 }
+                writeCommitted.withLock { $0 = true }
             }
             for await _ in writeStarted.stream { break }
-            let clock = ContinuousClock()
-            var seen = -1
-            let elapsed = try await clock.measure { seen = try await count(database) }
+            let seen = try await count(database)
+            // The read finished while the writer still held its transaction open.
+            #expect(writeCommitted.withLock { $0 } == false, "the read did not wait for the writer")
             #expect(seen == 1, "the uncommitted row is not visible")
-            #expect(elapsed < .milliseconds(400), "the read did not wait for the writer")
             try await longWrite.value
             #expect(try await count(database) == 2)
         }
