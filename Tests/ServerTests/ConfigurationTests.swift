@@ -109,3 +109,23 @@ struct ConfigurationTests {
         #expect(missing?.allowed == "the file cannot be read")
     }
 }
+
+@Suite("The example environment file")
+struct EnvironmentExampleTests {
+    @Test(".env.example names every configuration key, and its values are accepted")
+    func everyKeyListed() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let trimmed = line.hasPrefix("# CSMS_") ? line.dropFirst(2) : line[...]
+            guard trimmed.hasPrefix("CSMS_"), let equals = trimmed.firstIndex(of: "=") else { continue }
+            values[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+        }
+        for key in ConfigurationKey.all {
+            #expect(values[key.environmentName] != nil, "\(key.environmentName) is missing from .env.example")
+        }
+        let given = values.filter { !$0.value.isEmpty && $0.key != "CSMS_CONFIG" }
+        #expect(throws: Never.self) { try AppConfiguration.load(from: ConfigurationSources(environment: given)) }
+    }
+}
