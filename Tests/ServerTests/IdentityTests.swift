@@ -139,8 +139,9 @@ struct IdentityTests {
             #expect(revoked.status == .unauthorized)
             #expect((revoked["detail"] as? String)?.contains("revoked") == true)
             #expect(try await client.call(.post, "/api/v1/auth/refresh", json: ["refreshToken": refreshB]).status == .unauthorized)
-            // Logging in again works.
-            _ = try await client.adminToken()
+            // Logging in again at once works, and the new token is good.
+            let fresh = try await client.adminToken()
+            #expect(try await client.call(.get, "/api/v1/auth/me", token: fresh).status == .ok)
         }
     }
 

@@ -35,8 +35,8 @@ final class TokenRevocations: Sendable {
 
     func isRevoked(userID: String, issuedAt: Date) -> Bool {
         guard let cutoff = validAfter.withLock({ $0[userID] }) else { return false }
-        // Tokens carry whole seconds; one issued in the same second as the cutoff is refused too.
-        return issuedAt.timeIntervalSince1970 < cutoff.timeIntervalSince1970.rounded(.up)
+        // `iat` keeps fractions of a second, so a login right after a revocation is not caught by it.
+        return issuedAt < cutoff
     }
 }
 
@@ -58,7 +58,7 @@ struct TokenService: Sendable {
         let issued = now()
         let claims = AccessTokenClaims(
             sub: SubjectClaim(value: user.id), role: user.role.rawValue,
-            iat: IssuedAtClaim(value: Date(timeIntervalSince1970: issued.timeIntervalSince1970.rounded(.down))),
+            iat: IssuedAtClaim(value: issued),
             exp: ExpirationClaim(value: issued.addingTimeInterval(Double(accessTokenLifetime.components.seconds))),
             jti: IDClaim(value: Identifiers.make()))
         return try await keys.sign(claims)
