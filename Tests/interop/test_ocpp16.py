@@ -338,7 +338,15 @@ def test_a_silent_peer_is_reaped_and_the_station_goes_offline(data_dir):
     sock.sendall((f"GET /ocpp/CP-SILENT HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode())
     assert b"101" in sock.recv(1024).split(b"\r\n")[0]
-    status, station, _ = server.json("GET", "/api/v1/stations/CP-SILENT", headers=headers)
+
+    def state():
+        return server.json("GET", "/api/v1/stations/CP-SILENT", headers=headers)[1]
+
+    # The upgrade is answered before the connection is registered; wait for it to show.
+    deadline = time.monotonic() + 3
+    while not (state()["online"] and state()["connection"]["connected"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    station = state()
     assert station["online"] is True and station["connection"]["connected"] is True
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
