@@ -72,6 +72,10 @@ public struct QueryFilter: Sendable {
 
     /// Adds a clause with `?` placeholders, one per value.
     public mutating func add(_ clause: String, _ values: SQLValue...) {
+        add(clause, values)
+    }
+
+    public mutating func add(_ clause: String, _ values: [SQLValue]) {
         precondition(clause.filter { $0 == "?" }.count == values.count, "placeholders must match values")
         clauses.append("(\(clause))")
         self.values.append(contentsOf: values)
@@ -79,6 +83,17 @@ public struct QueryFilter: Sendable {
 
     public mutating func equals(_ column: String, _ value: some SQLValueConvertible) {
         add("\(column) = ?", value.sqlValue)
+    }
+
+    /// Rows where any of `columns` contains `text` (case-insensitive for ASCII, as LIKE is);
+    /// `%`, `_` and `\` in the text match themselves.
+    public mutating func contains(_ text: String, inAnyOf columns: [String]) {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let pattern = SQLValue.text("%" + escaped + "%")
+        add(
+            columns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR "),
+            Array(repeating: pattern, count: columns.count))
     }
 
     public var sql: String { clauses.isEmpty ? "1" : clauses.joined(separator: " AND ") }

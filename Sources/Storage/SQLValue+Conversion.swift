@@ -69,6 +69,19 @@ extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
     }
 }
 
+extension SQLValue {
+    private static let jsonEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    /// A value stored as a JSON text column.
+    public static func json(_ value: some Encodable) -> SQLValue {
+        (try? jsonEncoder.encode(value)).map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null
+    }
+}
+
 extension SQLValue: Codable {
     // Compact tagged form for cursors: {"i":5}, {"t":"x"}, {"r":1.5}, {"b":"base64"}, {"n":true}.
     private enum CodingKeys: String, CodingKey { case i, r, t, b, n }

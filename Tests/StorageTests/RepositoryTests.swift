@@ -142,4 +142,24 @@ struct RepositoryTests {
             }
         }
     }
+
+    @Test("text search matches a substring in any named column, with % and _ taken literally")
+    func containsSearch() async throws {
+        try await withDatabase { database, _ async throws in
+            let repository = SQLiteRepository<Gadget>(database: database)
+            for (id, name) in [("g1", "50% off"), ("g2", "a_b"), ("g3", "plain"), ("g4", "ab")] {
+                _ = try await repository.create(Gadget(id: id, name: name, powerKw: 1, createdAt: base))
+            }
+            func ids(_ text: String) async throws -> [String] {
+                var filter = QueryFilter()
+                filter.contains(text, inAnyOf: ["name", "id"])
+                return try await repository.list(where: filter, sort: SortKey("id"), page: PageRequest()).items.map(\.id)
+            }
+            #expect(try await ids("%") == ["g1"])
+            #expect(try await ids("_") == ["g2"])
+            #expect(try await ids("OFF") == ["g1"])
+            #expect(try await ids("g3") == ["g3"])
+            #expect(try await ids("ab") == ["g4"])
+        }
+    }
 }

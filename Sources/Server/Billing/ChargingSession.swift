@@ -48,15 +48,11 @@ struct ChargingSession: TableRecord, Encodable {
     static let defaultSort = SortKey("started_at", descending: true)
 
     var columnValues: [SQLValue] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let tariffJSON = tariff.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
-        let costJSON = cost.flatMap { try? encoder.encode($0.stored) }.map { String(decoding: $0, as: UTF8.self) }
-        return [
+        [
             .integer(Int64(transactionId)), .text(startKey), .text(stationId), .integer(Int64(connectorId)), .text(idTag),
             driverId.sqlValue, startedAt.sqlValue, stoppedAt.sqlValue, .integer(meterStartWh), meterStopWh.sqlValue,
             .integer(energyWh), currentPowerW.sqlValue, lastSampleAt.sqlValue, chargingEndedAt.sqlValue,
-            .text(status.rawValue), stopReason.sqlValue, tariffJSON.sqlValue, costJSON.sqlValue,
+            .text(status.rawValue), stopReason.sqlValue, tariff.map(SQLValue.json) ?? .null, cost.map { .json($0.stored) } ?? .null,
             cost.map { .integer($0.total.minorUnits) } ?? .null, (cost?.currency.code ?? tariff?.currency.code).sqlValue,
             invoiceId.sqlValue, createdAt.sqlValue, updatedAt.sqlValue,
         ]
@@ -147,9 +143,8 @@ struct Invoice: TableRecord, Encodable {
     static let defaultSort = SortKey("issued_at", descending: true)
 
     var columnValues: [SQLValue] {
-        let linesJSON = (try? JSONEncoder().encode(lines.map(\.stored))).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        return [
-            .text(number), driverId.sqlValue, .text(sessionId), .text(linesJSON), .integer(subtotal.minorUnits),
+        [
+            .text(number), driverId.sqlValue, .text(sessionId), .json(lines.map(\.stored)), .integer(subtotal.minorUnits),
             .integer(tax.minorUnits), .integer(total.minorUnits), .integer(amountPaid.minorUnits), .text(currency.code),
             .text(status.rawValue), issuedAt.sqlValue, dueAt.sqlValue, paidAt.sqlValue,
         ]

@@ -43,7 +43,7 @@ struct InvoicesController {
             let parameters = request.uri.queryParameters
             var filter = QueryFilter()
             if identity.role == .driver {
-                filter.add("driver_id IN (SELECT id FROM drivers WHERE user_id = ?)", .text(identity.userID))
+                filter.ownedBy(user: identity.userID)
             }
             var validator = Validator()
             if let driver = parameters.text("driverId") { filter.equals("driver_id", driver) }

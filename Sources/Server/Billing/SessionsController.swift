@@ -113,7 +113,7 @@ struct SessionsController {
     static func visibility(_ identity: Identity) -> QueryFilter {
         var filter = QueryFilter()
         if identity.role == .driver {
-            filter.add("driver_id IN (SELECT id FROM drivers WHERE user_id = ?)", .text(identity.userID))
+            filter.ownedBy(user: identity.userID)
         }
         return filter
     }

@@ -103,15 +103,11 @@ struct Tariff: TableRecord, Codable {
     static let defaultSort = SortKey("created_at")
 
     var columnValues: [SQLValue] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let windowsJSON = (try? encoder.encode(windows)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        let discountsJSON = (try? encoder.encode(membershipDiscounts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return [
+        [
             .text(name), .text(currency.code), .integer(energyPrice.micros), timePrice.map { .integer($0.micros) } ?? .null,
             sessionFee.map { .integer($0.micros) } ?? .null, idleFee.map { .integer($0.micros) } ?? .null,
             .integer(Int64(idleGraceMinutes)), .integer(taxRatePercent.micros), .text(timeZone), validFrom.sqlValue,
-            validTo.sqlValue, .text(windowsJSON), .text(discountsJSON), isDefault.sqlValue, createdAt.sqlValue,
+            validTo.sqlValue, .json(windows), .json(membershipDiscounts), isDefault.sqlValue, createdAt.sqlValue,
             updatedAt.sqlValue,
         ]
     }

@@ -37,10 +37,9 @@ struct Driver: TableRecord, Codable {
     static let defaultSort = SortKey("created_at")
 
     var columnValues: [SQLValue] {
-        let vehiclesJSON = (try? JSONEncoder().encode(vehicles)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         return [
             userId.sqlValue, .text(name), .text(email), phone.sqlValue, .text(status.rawValue),
-            .text(membership.rawValue), .text(vehiclesJSON), createdAt.sqlValue, updatedAt.sqlValue,
+            .text(membership.rawValue), .json(vehicles), createdAt.sqlValue, updatedAt.sqlValue,
         ]
     }
 

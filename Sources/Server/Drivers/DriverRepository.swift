@@ -10,12 +10,15 @@ struct DriverQuery: Sendable {
         var filter = QueryFilter()
         if let status { filter.equals("status", status.rawValue) }
         if let membership { filter.equals("membership", membership.rawValue) }
-        if let text, !text.isEmpty {
-            let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            filter.add("(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", .text(pattern), .text(pattern))
-        }
+        if let text, !text.isEmpty { filter.contains(text, inAnyOf: ["name", "email"]) }
         return filter
+    }
+}
+
+extension QueryFilter {
+    /// Rows (with a `driver_id`) of the driver profile linked to this account.
+    mutating func ownedBy(user userID: String) {
+        add("driver_id IN (SELECT id FROM drivers WHERE user_id = ?)", .text(userID))
     }
 }
 

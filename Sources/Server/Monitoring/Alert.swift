@@ -42,10 +42,9 @@ struct Alert: TableRecord, Codable {
     static let defaultSort = SortKey("raised_at", descending: true)
 
     var columnValues: [SQLValue] {
-        let detailsJSON = (try? JSONEncoder().encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [
             .text(kind.rawValue), .text(severity.rawValue), .text(state.rawValue), .text(conditionKey),
-            stationId.sqlValue, connectorId.sqlValue, .text(message), .text(detailsJSON), raisedAt.sqlValue,
+            stationId.sqlValue, connectorId.sqlValue, .text(message), .json(details), raisedAt.sqlValue,
             acknowledgedAt.sqlValue, resolvedAt.sqlValue, updatedAt.sqlValue,
         ]
     }

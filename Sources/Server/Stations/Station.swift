@@ -82,7 +82,7 @@ struct Station: TableRecord, Encodable {
             firmwareVersion.sqlValue, passwordHash.sqlValue, chargeBoxSerialNumber.sqlValue, iccid.sqlValue, imsi.sqlValue,
             meterType.sqlValue, meterSerialNumber.sqlValue, lastBootAt.sqlValue, diagnosticsStatus.sqlValue,
             firmwareStatus.sqlValue,
-            configuration.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }.sqlValue,
+            configuration.map(SQLValue.json) ?? .null,
             createdAt.sqlValue, updatedAt.sqlValue,
         ]
     }

@@ -28,11 +28,7 @@ struct StationQuery: Sendable {
         if availableOnly {
             filter.add("EXISTS (SELECT 1 FROM connectors c WHERE c.station_id = stations.id AND c.status = 'Available')")
         }
-        if let text, !text.isEmpty {
-            let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            filter.add("(name LIKE ? ESCAPE '\\' OR address LIKE ? ESCAPE '\\')", .text(pattern), .text(pattern))
-        }
+        if let text, !text.isEmpty { filter.contains(text, inAnyOf: ["name", "address"]) }
         if let near {
             // A bounding box the index can use; the exact great-circle test follows in Swift.
             let latitudeDelta = near.radiusKm / 111.0
