@@ -46,7 +46,7 @@ struct AnalyticsService: Sendable {
             let end = calendar.date(byAdding: granularity.component, value: index + 1, to: first)!
             buckets.append(TimeBucket(start: start, end: end))
             guard buckets.count <= maximumBuckets else {
-                throw APIError.validation(field: "groupBy", "the range has more than \(maximumBuckets) buckets; choose a coarser groupBy")
+                throw InvalidInput(field: "groupBy", "the range has more than \(maximumBuckets) buckets; choose a coarser groupBy")
             }
             start = end
             index += 1

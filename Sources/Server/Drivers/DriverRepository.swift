@@ -82,7 +82,7 @@ struct DriverRepository: Sendable {
     func upsert(_ tag: IdTag) async throws -> (IdTag, created: Bool) {
         try await database.write { connection in
             if let driverID = tag.driverId, try TableStore<Driver>.fetch(driverID, from: connection) == nil {
-                throw APIError.validation(field: "driverId", "no driver \(driverID)")
+                throw InvalidInput(field: "driverId", "no driver \(driverID)")
             }
             if var existing = try TableStore<IdTag>.fetch(tag.id, from: connection) {
                 existing.status = tag.status

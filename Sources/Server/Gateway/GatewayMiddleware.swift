@@ -123,6 +123,8 @@ struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case let error as any DomainError:
+            return problem(for: error)
         case let error as HTTPError:
             return APIError(
                 status: error.status, slug: slug(for: error.status), title: error.status.reasonPhrase,
@@ -147,6 +149,36 @@ struct ProblemMiddleware: RouterMiddleware {
             return APIError(
                 status: .internalServerError, slug: "internal-error", title: "Internal server error",
                 detail: "an unexpected error occurred; quote the request id when reporting it")
+        }
+    }
+
+    /// Each domain error kind has one status; the error's own description is the detail.
+    static func problem(for error: any DomainError) -> APIError {
+        switch error.kind {
+        case .notFound:
+            return .notFound(error.description)
+        case .invalid:
+            return error.fields.isEmpty
+                ? APIError(
+                    status: .unprocessableContent, slug: "validation-error", title: "Validation failed",
+                    detail: error.description)
+                : .validation(error.fields, detail: error.description)
+        case .conflict:
+            return .conflict(error.description)
+        case .forbidden:
+            return .forbidden(error.description)
+        case .rateLimited(let seconds):
+            return APIError(
+                status: .tooManyRequests, slug: "too-many-requests", title: "Too many requests",
+                detail: error.description, headers: [.retryAfter: String(seconds)])
+        case .unavailable:
+            return APIError(
+                status: .serviceUnavailable, slug: "service-unavailable", title: "Service unavailable",
+                detail: error.description)
+        case .insufficientStorage:
+            return APIError(
+                status: .init(code: 507, reasonPhrase: "Insufficient Storage"), slug: "insufficient-storage", title: "Insufficient storage",
+                detail: error.description)
         }
     }
 

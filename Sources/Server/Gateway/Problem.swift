@@ -2,12 +2,6 @@ import Foundation
 import Hummingbird
 import Storage
 
-/// One bad field of a request, named by its JSON path.
-struct FieldError: Codable, Sendable, Equatable {
-    var field: String
-    var message: String
-}
-
 /// An error meant for the client, rendered as RFC 9457 `application/problem+json`.
 struct APIError: Error, Sendable {
     var status: HTTPResponse.Status

@@ -199,7 +199,7 @@ struct MonitoringService: ConnectorStatusRecording {
         let at = now()
         let alert = try await database.write { connection in
             guard var alert = try TableStore<Alert>.fetch(id, from: connection) else {
-                throw APIError.notFound("no alert \(id)")
+                throw AlertError.notFound(id)
             }
             switch (alert.state, target) {
             case (.open, .acknowledged):
@@ -209,7 +209,7 @@ struct MonitoringService: ConnectorStatusRecording {
             case (.acknowledged, .acknowledged), (.resolved, .resolved):
                 return alert
             default:
-                throw APIError.conflict("a \(alert.state.rawValue) alert cannot become \(target.rawValue)")
+                throw AlertError.invalidTransition(from: alert.state, to: target)
             }
             let version = alert.version
             alert.state = target

@@ -127,7 +127,7 @@ struct ChargePointHandler: Sendable {
                 }
                 previous = before.status
                 previousError = before.errorCode
-            } catch let error as APIError where error.status == .notFound {
+            } catch StationError.connectorNotFound {
                 // A connector the station record does not list: the change is still kept in the history.
             }
         }

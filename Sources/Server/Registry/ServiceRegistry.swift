@@ -53,7 +53,7 @@ actor ServiceRegistry {
 
     func registerExternal(name: String, url: URL, metadata: [String: String], ttl: Duration) throws -> RegistrationOutcome {
         guard internalServices[name] == nil else {
-            throw APIError.conflict("'\(name)' is an in-process service and cannot be registered externally")
+            throw RegistryError.inProcess(name, action: "registered externally")
         }
         let date = now()
         let outcome: RegistrationOutcome = externalServices[name] == nil ? .created : .replaced
@@ -71,7 +71,7 @@ actor ServiceRegistry {
 
     func deregister(_ name: String) throws {
         guard internalServices[name] == nil else {
-            throw APIError.conflict("'\(name)' is an in-process service and cannot be removed")
+            throw RegistryError.inProcess(name, action: "removed")
         }
         guard externalServices.removeValue(forKey: name) != nil else { throw Self.notFound(name) }
     }
@@ -204,7 +204,7 @@ actor ServiceRegistry {
             lastHeartbeatAt: service.lastHeartbeatAt, lastCheckedAt: service.lastPoll?.at)
     }
 
-    private static func notFound(_ name: String) -> APIError {
-        .notFound("no service named '\(name)' is registered")
+    private static func notFound(_ name: String) -> RegistryError {
+        .notFound(name)
     }
 }

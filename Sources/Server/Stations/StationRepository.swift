@@ -155,7 +155,7 @@ struct StationRepository: Sendable {
                 let before = try connection.queryFirst(
                     "SELECT * FROM connectors WHERE station_id = ? AND connector_id = ?", stationID, connectorID,
                     map: Connector.init(row:))
-            else { throw APIError.notFound("station \(stationID) has no connector \(connectorID)") }
+            else { throw StationError.connectorNotFound(stationID: stationID, connectorID: connectorID) }
             var connector = before
             try change(&connector)
             if connector.status != before.status { connector.statusUpdatedAt = now }
@@ -174,7 +174,7 @@ struct StationRepository: Sendable {
         try await database.write { connection in
             let deleted = try connection.run(
                 "DELETE FROM connectors WHERE station_id = ? AND connector_id = ?", stationID, connectorID)
-            guard deleted > 0 else { throw APIError.notFound("station \(stationID) has no connector \(connectorID)") }
+            guard deleted > 0 else { throw StationError.connectorNotFound(stationID: stationID, connectorID: connectorID) }
             try Self.touch(stationID, now: now, in: connection)
         }
     }
@@ -184,7 +184,7 @@ struct StationRepository: Sendable {
     private static func requireTariff(_ id: String?, in connection: Connection) throws {
         guard let id else { return }
         guard try TableStore<Tariff>.fetch(id, from: connection) != nil else {
-            throw APIError.validation(field: "tariffId", "no tariff \(id)")
+            throw StationError.unknownTariff(id)
         }
     }
 
@@ -220,7 +220,7 @@ struct StationRepository: Sendable {
                 """, station, connector.connectorId, connector.type.rawValue, connector.maxPowerKw,
                 connector.status.rawValue, connector.errorCode, connector.statusUpdatedAt)
         } catch let error as SQLiteError where error.kind == .uniqueViolation {
-            throw APIError.conflict("station \(station) already has a connector \(connector.connectorId)")
+            throw StationError.duplicateConnector(stationID: station, connectorID: connector.connectorId)
         }
     }
 
