@@ -148,13 +148,11 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let (configuration, _) = try options.load()
         let before = try await schemaVersion(of: configuration)
-        let dependencies: AppDependencies
         do {
-            dependencies = try await AppDependencies.open(configuration)
+            try await AppDependencies.openDatabase(configuration, readers: 1).close()
         } catch let error as StartupError {
             throw fail(error.description)
         }
-        await dependencies.database.close()
         let latest = Migrator(migrations: Schema.migrations).latestVersion
         print(before == latest ? "schema is up to date at version \(latest)" : "migrated schema from version \(before) to \(latest)")
     }
@@ -255,22 +253,30 @@ struct AddUser: AsyncParsableCommand {
         guard let password = readLine(strippingNewline: true), !password.isEmpty else {
             throw fail("give the password on standard input, e.g. `read -s P; echo \"$P\" | server user add …`")
         }
-        let dependencies: AppDependencies
+        // Checked before the database is touched: a refused password changes nothing.
         do {
-            dependencies = try await AppDependencies.open(configuration)
+            try AccountService.validate(email: email, password: password, name: name ?? email)
+        } catch let error as AuthError {
+            throw fail(error.description)
+        }
+        // Only the database and the account service: a server may be running on this data
+        // directory, and `serve`'s start-up work (stations offline, …) must not touch it.
+        let database: Database
+        do {
+            database = try await AppDependencies.openDatabase(configuration, readers: 1)
         } catch let error as StartupError {
             throw fail(error.description)
         }
+        let accounts = AccountService(
+            users: UserRepository(database: database), hasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)),
+            now: Date.init)
         do {
-            try UsersController.validateAccount(email: email, password: password, name: name ?? email)
-            let (user, _) = try await dependencies.auth.createUser(
-                email: email, password: password, name: name ?? email, role: role)
-            await dependencies.database.close()
+            let (user, _) = try await accounts.create(email: email, password: password, name: name ?? email, role: role)
+            await database.close()
             print("created \(role.rawValue) \(user.email) (id \(user.id))")
-        } catch let error as APIError {
-            await dependencies.database.close()
-            let fields = error.errors?.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-            throw fail(fields ?? error.detail ?? error.title)
+        } catch let error as AuthError {
+            await database.close()
+            throw fail(error.description)
         }
     }
 }

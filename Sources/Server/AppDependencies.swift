@@ -32,22 +32,29 @@ struct AppDependencies: Sendable {
     let ocpp: OCPPService
     let now: @Sendable () -> Date
 
-    /// Prepares the data directory, opens and migrates the database, registers the in-process
-    /// services. Throws `StartupError` with a message meant for the operator.
+    /// Prepares the data directory and opens and migrates the database: all that a CLI command
+    /// needs. Throws `StartupError` with a message meant for the operator.
+    static func openDatabase(_ configuration: AppConfiguration, readers: Int? = nil) async throws -> Database {
+        try prepareDataDirectory(configuration.dataDirectory)
+        do {
+            return try await Database.open(
+                path: configuration.databasePath, migrations: Schema.migrations,
+                options: .init(readerCount: readers ?? configuration.databaseReaders))
+        } catch {
+            throw StartupError(databaseError: error, path: configuration.databasePath)
+        }
+    }
+
+    /// Everything `serve` runs on: the database, the in-process services, and the start-up work
+    /// that is right only when this process is about to accept connections (stations offline, the
+    /// signing secret, the token revocations). CLI commands use `openDatabase` instead, so that
+    /// they leave a running server's data alone.
     static func open(
         _ configuration: AppConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> AppDependencies {
-        try prepareDataDirectory(configuration.dataDirectory)
-        let database: Database
-        do {
-            database = try await Database.open(
-                path: configuration.databasePath, migrations: Schema.migrations,
-                options: .init(readerCount: configuration.databaseReaders))
-        } catch {
-            throw StartupError(databaseError: error, path: configuration.databasePath)
-        }
+        let database = try await openDatabase(configuration)
         let keyValue = KeyValueStore(database: database)
         try await markStationsOffline(database, at: now())
         let registry = ServiceRegistry(
@@ -98,11 +105,11 @@ struct AppDependencies: Sendable {
             keys: keys, accessTokenLifetime: configuration.accessTokenLifetime,
             refreshTokenLifetime: configuration.refreshTokenLifetime, revocations: TokenRevocations(),
             database: database, now: now)
-        try await tokens.loadRevocations()
+        try await tokens.loadRevocations(from: keyValue)
         let hasher = PasswordHasher(cost: UInt8(configuration.bcryptCost))
         let auth = AuthService(
-            database: database, keyValue: keyValue, hasher: hasher, tokens: tokens, now: now,
-            decoyHash: try await hasher.hash(Identifiers.randomToken()))
+            accounts: AccountService(users: UserRepository(database: database), hasher: hasher, now: now),
+            keyValue: keyValue, tokens: tokens, now: now, decoyHash: try await hasher.hash(Identifiers.randomToken()))
         let drivers = DriverRepository(database: database)
         let events = EventBus()
         let metricsRegistry = PrometheusCollectorRegistry()

@@ -24,7 +24,6 @@ struct AuthController {
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/auth/register") { request, _ in
             let body = try await request.decodeJSON(as: RegisterRequest.self)
-            try UsersController.validateAccount(email: body.email, password: body.password, name: body.name)
             let (user, driver) = try await service.register(email: body.email, password: body.password, name: body.name)
             return try jsonResponse(UserView(user, driverID: driver.id), status: .created)
         }
@@ -32,20 +31,21 @@ struct AuthController {
             let body = try await request.decodeJSON(as: LoginRequest.self)
             do {
                 return try jsonResponse(try await service.login(email: body.email, password: body.password))
-            } catch AuthService.Failure.invalidCredentials {
+            } catch AuthError.invalidCredentials {
                 throw APIError(
                     status: .unauthorized, slug: "invalid-credentials", title: "Unauthorized",
-                    detail: "the email or password is wrong", headers: [.wwwAuthenticate: "Bearer"])
-            } catch AuthService.Failure.throttled(let seconds) {
-                throw APIError(
-                    status: .tooManyRequests, slug: "too-many-requests", title: "Too many requests",
-                    detail: "too many failed logins for this email; try again in \(seconds) s",
-                    headers: [.retryAfter: String(seconds)])
+                    detail: AuthError.invalidCredentials.description, headers: [.wwwAuthenticate: "Bearer"])
             }
         }
         router.post("/api/v1/auth/refresh") { request, _ in
             let body = try await request.decodeJSON(as: RefreshRequest.self)
-            return try jsonResponse(try await service.refresh(body.refreshToken))
+            do {
+                return try jsonResponse(try await service.refresh(body.refreshToken))
+            } catch let error as AuthError {
+                throw APIError(
+                    status: .unauthorized, slug: error == .refreshTokenReused ? "refresh-token-reused" : "unauthorized",
+                    title: "Unauthorized", detail: error.description)
+            }
         }
         router.post("/api/v1/auth/logout") { request, _ in
             let body = try await request.decodeJSON(as: RefreshRequest.self)
@@ -60,15 +60,9 @@ struct AuthController {
         }
         router.get("/api/v1/auth/me") { _, context in
             let identity = try context.requireSignedIn()
-            let (user, driverID) = try await service.database.read { connection in
-                (
-                    try TableStore<User>.fetch(identity.userID, from: connection),
-                    try connection.queryFirst("SELECT id FROM drivers WHERE user_id = ?", identity.userID) {
-                        try $0.get(0, as: String.self)
-                    }
-                )
+            guard let (user, driverID) = try await service.users.getWithDriverID(identity.userID) else {
+                throw APIError.unauthorized(.revoked)
             }
-            guard let user else { throw APIError.unauthorized(.revoked) }
             return try jsonResponse(UserView(user, driverID: driverID))
         }
     }

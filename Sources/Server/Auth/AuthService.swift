@@ -7,73 +7,39 @@ struct AuthService: Sendable {
     static let failureLimit: Int64 = 5
     static let failureWindow: Duration = .seconds(15 * 60)
 
-    let database: Database
+    let accounts: AccountService
     let keyValue: KeyValueStore
-    let hasher: PasswordHasher
     let tokens: TokenService
     let now: @Sendable () -> Date
     /// A real bcrypt hash to compare against when the email is unknown, so that a wrong email
     /// costs the same time as a wrong password.
     let decoyHash: String
 
-    enum Failure: Error {
-        case throttled(retryAfterSeconds: Int)
-        case invalidCredentials
-    }
+    var users: UserRepository { accounts.users }
+    var hasher: PasswordHasher { accounts.hasher }
 
     /// A driver account with its driver profile and app token, in one transaction.
     func register(email: String, password: String, name: String) async throws -> (User, Driver) {
-        let hash = try await hasher.hash(password)
-        let now = now()
-        let user = User(id: Identifiers.make(), email: email, name: name, role: .driver, passwordHash: hash, now: now)
-        return try await database.write { connection in
-            let stored = try Self.insertUnique(user, in: connection)
-            let driver = try DriverRepository.insertWithAppToken(
-                Driver(id: Identifiers.make(), userId: user.id, name: name, email: email, phone: nil, now: now),
-                in: connection)
-            return (stored, driver)
-        }
-    }
-
-    /// Creates a user of any role; a driver also gets a driver profile and app token.
-    func createUser(email: String, password: String, name: String, role: Role) async throws -> (User, String?) {
-        let hash = try await hasher.hash(password)
-        let now = now()
-        let user = User(id: Identifiers.make(), email: email, name: name, role: role, passwordHash: hash, now: now)
-        return try await database.write { connection in
-            let stored = try Self.insertUnique(user, in: connection)
-            guard role == .driver else { return (stored, nil) }
-            let driver = try DriverRepository.insertWithAppToken(
-                Driver(id: Identifiers.make(), userId: user.id, name: name, email: email, phone: nil, now: now),
-                in: connection)
-            return (stored, driver.id)
-        }
-    }
-
-    private static func insertUnique(_ user: User, in connection: Connection) throws -> User {
-        do {
-            return try TableStore<User>.insert(user, into: connection)
-        } catch let error as SQLiteError where error.kind == .uniqueViolation {
-            throw APIError.conflict("an account with this email already exists")
-        }
+        let (user, driver) = try await accounts.create(email: email, password: password, name: name, role: .driver)
+        guard let driver else { preconditionFailure("a driver account always gets a driver profile") }
+        return (user, driver)
     }
 
     func login(email: String, password: String) async throws -> TokenPair {
         let throttleKey = "login-failures:" + email.lowercased()
-        if let failures = try await keyValue.getString(throttleKey).flatMap(Int64.init), failures >= Self.failureLimit {
+        // The attempt is counted before the slow bcrypt check, atomically in the writer: however
+        // many guesses arrive at once, at most `failureLimit` of them are checked per window.
+        let attempt = try await keyValue.increment(throttleKey, ttl: Self.failureWindow)
+        guard attempt <= Self.failureLimit else {
             let remaining = try await keyValue.timeToLive(throttleKey)?.components.seconds ?? 1
-            throw Failure.throttled(retryAfterSeconds: Int(max(1, remaining)))
+            throw AuthError.throttled(retryAfterSeconds: Int(max(1, remaining)))
         }
-        let user = try await database.read { connection in
-            try connection.queryFirst("SELECT * FROM users WHERE email = ?", email, map: User.init(row:))
-        }
+        let user = try await users.find(email: email)
         let passwordMatches = try await hasher.verify(password, against: user?.passwordHash ?? decoyHash)
-        guard let user, passwordMatches, user.status == .active else {
-            _ = try await keyValue.increment(throttleKey, ttl: Self.failureWindow)
-            throw Failure.invalidCredentials
-        }
+        // A failure keeps its reserved attempt: that is the count.
+        guard let user, passwordMatches, user.status == .active else { throw AuthError.invalidCredentials }
         try await keyValue.delete(throttleKey)
-        let refresh = try await database.write { connection in
+        let refresh = try await users.database.write { connection in
             try tokens.insertRefreshToken(for: user.id, family: nil, in: connection)
         }
         return try await tokens.pair(for: user, refreshToken: refresh)
@@ -81,34 +47,41 @@ struct AuthService: Sendable {
 
     func refresh(_ presented: String) async throws -> TokenPair {
         switch try await tokens.rotate(presented) {
-        case .rotated(let user, let next):
-            return try await tokens.pair(for: user, refreshToken: next)
-        case .reused:
-            throw APIError(
-                status: .unauthorized, slug: "refresh-token-reused", title: "Unauthorized",
-                detail: "this refresh token was already used; every session of that login is revoked")
-        case .expired:
-            throw APIError(status: .unauthorized, slug: "unauthorized", title: "Unauthorized", detail: "the refresh token has expired")
-        case .unknown:
-            throw APIError(status: .unauthorized, slug: "unauthorized", title: "Unauthorized", detail: "the refresh token is not valid")
-        case .userDisabled:
-            throw APIError(status: .unauthorized, slug: "unauthorized", title: "Unauthorized", detail: "the account is disabled")
+        case .rotated(let user, let next): return try await tokens.pair(for: user, refreshToken: next)
+        case .reused: throw AuthError.refreshTokenReused
+        case .expired: throw AuthError.refreshTokenExpired
+        case .unknown: throw AuthError.refreshTokenUnknown
+        case .userDisabled: throw AuthError.accountDisabled
         }
     }
 
     func logoutEverywhere(_ userID: String) async throws {
         let now = now()
-        try await database.write { connection in try tokens.revokeEverything(for: userID, in: connection, at: now) }
+        try await users.database.write { connection in try tokens.revokeEverything(for: userID, in: connection, at: now) }
         tokens.revocations.setValidAfter(now, for: userID)
     }
 
+    /// An admin's change; the user's earlier tokens stop counting when it ends their sessions.
+    func updateUser(
+        _ id: String, version: Int64?, name: String?, role: Role?, status: UserStatus?, password: String?
+    ) async throws -> User {
+        let updated = try await accounts.update(id, version: version, name: name, role: role, status: status, password: password)
+        tokens.revocations.setValidAfter(updated.status == .disabled ? .distantFuture : updated.tokensValidAfter, for: id)
+        return updated
+    }
+
+    /// Deletes the account; its access tokens stay refused, also after a restart.
+    func deleteUser(_ id: String) async throws {
+        let now = now()
+        let tokens = tokens
+        try await users.delete(id) { connection in try tokens.revokeDeletedUser(id, in: connection, at: now) }
+        tokens.revocations.setValidAfter(.distantFuture, for: id)
+    }
+
     /// Creates the first admin from `CSMS_ADMIN_EMAIL`/`CSMS_ADMIN_PASSWORD` when there is none;
-    /// otherwise says once how to create one.
+    /// otherwise says once how to create one. A password the policy refuses stops the start.
     func bootstrapAdmin(email: String?, password: String?, logger: Logger) async throws {
-        let admins = try await database.read { connection in
-            try connection.queryFirst("SELECT count(*) FROM users WHERE role = 'admin'") { try $0.get(0, as: Int.self) } ?? 0
-        }
-        guard admins == 0 else { return }
+        guard try await users.adminCount() == 0 else { return }
         guard let email, let password else {
             logger.notice(
                 """
@@ -117,7 +90,12 @@ struct AuthService: Sendable {
                 """)
             return
         }
-        let (user, _) = try await createUser(email: email, password: password, name: "Administrator", role: .admin)
-        logger.info("created the first admin account", metadata: ["email": .string(user.email)])
+        do {
+            let (user, _) = try await accounts.create(email: email, password: password, name: "Administrator", role: .admin)
+            logger.info("created the first admin account", metadata: ["email": .string(user.email)])
+        } catch let error as AuthError {
+            let reason = error.fields.map { "\($0.field == "password" ? "CSMS_ADMIN_PASSWORD" : "CSMS_ADMIN_EMAIL") \($0.message)" }
+            throw StartupError("cannot create the first admin: " + (reason.isEmpty ? error.description : reason.joined(separator: "; ")))
+        }
     }
 }

@@ -168,8 +168,22 @@ struct TokenService: Sendable {
         try connection.run("UPDATE users SET tokens_valid_after = ? WHERE id = ?", date, userID)
     }
 
+    /// A deleted user has no row left to carry `tokens_valid_after`, so their revocation is kept
+    /// as a key that outlives every access token they could hold; written in the delete's own
+    /// transaction so that a crash cannot keep the one without the other.
+    func revokeDeletedUser(_ userID: String, in connection: Connection, at date: Date) throws {
+        try KeyValueStore.set(
+            Self.deletedUserPrefix + userID, Array("deleted".utf8),
+            expiresAt: date.addingTimeInterval(Double(accessTokenLifetime.components.seconds) + 60), in: connection)
+    }
+
+    static let deletedUserPrefix = "revoked-user:"
+
     /// Fills the in-memory revocations from the database at startup.
-    func loadRevocations() async throws {
+    func loadRevocations(from keyValue: KeyValueStore) async throws {
+        for entry in try await keyValue.entries(withPrefix: Self.deletedUserPrefix) {
+            revocations.setValidAfter(.distantFuture, for: String(entry.key.dropFirst(Self.deletedUserPrefix.count)))
+        }
         let cutoff = now().addingTimeInterval(-Double(accessTokenLifetime.components.seconds) - 60)
         let rows = try await database.read { connection in
             try connection.query(

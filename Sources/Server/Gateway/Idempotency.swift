@@ -8,15 +8,27 @@ import Storage
 /// hours in the key/value store, and a retry with the same key gets that response again instead
 /// of doing the work twice. The key is scoped to the caller and the route; the same key with a
 /// different body is refused (422), and a retry while the first is still running gets 409.
+/// A request that died with its process (a crash, `kill -9`) leaves its in-flight marker behind;
+/// the marker names the process instance that wrote it, so a later instance takes the key over
+/// and runs the request again instead of answering 409 until the marker expires.
 struct Idempotency: Sendable {
     static let lifetime: Duration = .seconds(24 * 3600)
     static let headerName = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     let keyValue: KeyValueStore
+    /// This process's identity, different on every start.
+    let instance: String
+
+    init(keyValue: KeyValueStore, instance: String = Identifiers.make()) {
+        self.keyValue = keyValue
+        self.instance = instance
+    }
 
     private struct Stored: Codable {
         var fingerprint: String
+        /// The process instance running the request, while it runs.
+        var owner: String?
         var status: Int?
         var location: String?
         var body: Data?
@@ -33,19 +45,22 @@ struct Idempotency: Sendable {
             .joined(separator: "\u{1F}")
         let storeKey = "idempotency:" + TokenService.hash(scope)
         let fingerprint = Self.fingerprint(body)
-        let pending = try JSONEncoder().encode(Stored(fingerprint: fingerprint))
-        if try await !keyValue.setIfAbsent(storeKey, Array(pending), ttl: Self.lifetime) {
+        let pending = Array(try JSONEncoder().encode(Stored(fingerprint: fingerprint, owner: instance)))
+        if try await !keyValue.setIfAbsent(storeKey, pending, ttl: Self.lifetime) {
             guard let raw = try await keyValue.get(storeKey), let stored = try? JSONDecoder().decode(Stored.self, from: Data(raw))
             else { throw APIError.conflict("a request with this Idempotency-Key is being processed") }
             guard stored.fingerprint == fingerprint else {
                 throw APIError.validation(field: "Idempotency-Key", "was already used with a different request body")
             }
-            guard let status = stored.status, let data = stored.body else {
-                throw APIError.conflict("a request with this Idempotency-Key is being processed")
+            if let status = stored.status, let data = stored.body {
+                var headers: HTTPFields = [Self.replayedHeader: "true"]
+                if let location = stored.location { headers[.location] = location }
+                return JSONReply(status: HTTPResponse.Status(code: status), headers: headers, data: data).response
             }
-            var headers: HTTPFields = [Self.replayedHeader: "true"]
-            if let location = stored.location { headers[.location] = location }
-            return JSONReply(status: HTTPResponse.Status(code: status), headers: headers, data: data).response
+            // In flight in this process, or taken over by a concurrent retry first: wait for it.
+            guard stored.owner != instance,
+                try await keyValue.replace(storeKey, ifValueIs: raw, with: pending, ttl: Self.lifetime)
+            else { throw APIError.conflict("a request with this Idempotency-Key is being processed") }
         }
         do {
             let reply = try await work()
