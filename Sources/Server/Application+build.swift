@@ -40,14 +40,16 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
     return app
 }
 
-func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
+/// `routeTable` receives every route added, for 405 answers and for the role tests.
+func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    let routes = RecordingRouter(router: router, table: RouteTable())
+    let routes = RecordingRouter(router: router, table: routeTable)
     routes.add(middleware: RequestIDMiddleware())
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
+    routes.add(middleware: RoutePolicyMiddleware())
 
     let now = dependencies.now
     SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)

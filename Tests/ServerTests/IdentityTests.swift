@@ -90,8 +90,40 @@ struct IdentityTests {
             // Another email is not affected; the counter lives in the key/value store.
             let other = try await client.call(.post, "/api/v1/auth/login", json: ["email": "x@example.com", "password": "guess-guess"])
             #expect(other.status == .unauthorized)
-            #expect(try await dependencies.keyValue.getString("login-failures:admin@example.com") == "5")
+            // Five failures and the refused sixth attempt, each reserved before its check.
+            #expect(try await dependencies.keyValue.getString("login-failures:admin@example.com") == "6")
         }
+    }
+
+    @Test("200 concurrent logins for one email, 199 wrong: at most 5 passwords are checked, the rest get 429")
+    func concurrentGuessesAreThrottled() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for index in 0..<200 {
+                    let password = index == 150 ? adminPassword : "guess-\(index)-guess"
+                    group.addTask {
+                        try await client.call(.post, "/api/v1/auth/login", json: ["email": adminEmail, "password": password])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let checked = replies.filter { $0.status == .unauthorized || $0.status == .ok }
+            let throttled = replies.filter { $0.status == .tooManyRequests }
+            #expect(checked.count <= 5, "\(checked.count) passwords were checked")
+            #expect(checked.count + throttled.count == 200)
+            #expect(throttled.allSatisfy { Int($0.headers[.retryAfter] ?? "") ?? 0 > 0 })
+        }
+    }
+
+    @Test("a password with control characters never matches, and the empty one never matches eight NULs")
+    func controlCharactersNeverMatch() async throws {
+        let hasher = PasswordHasher(cost: 4)
+        let nuls = try await hasher.hash("\0\0\0\0\0\0\0\0")
+        #expect(try await hasher.verify("", against: nuls) == false)
+        #expect(try await hasher.verify("\0\0\0\0\0\0\0\0", against: nuls) == false)
+        let secret = try await hasher.hash("Secret-1")
+        #expect(try await hasher.verify("Secret-1\0suffix", against: secret) == false)
+        #expect(try await hasher.verify("Secret-1", against: secret))
     }
 
     @Test("refresh tokens rotate on use; presenting a used one revokes the whole family")

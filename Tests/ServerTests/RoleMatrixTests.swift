@@ -82,6 +82,72 @@ struct RoleMatrixTests {
         }
     }
 
+    @Test("every route the router has declares who may call it, and the table names no route that does not exist")
+    func everyRouteHasAPolicy() async throws {
+        try await withApp { _, dependencies async throws in
+            let table = RouteTable()
+            _ = buildRouter(dependencies, routeTable: table)
+            let routes = Set(table.routes.map { "\($0.method) \($0.path)" })
+            #expect(routes.count >= 73)
+            let undeclared = routes.filter { RoutePolicy.table[$0] == nil }.sorted()
+            #expect(undeclared == [], "routes without an entry in RoutePolicy.table")
+            let stale = Set(RoutePolicy.table.keys).subtracting(routes).sorted()
+            #expect(stale == [], "RoutePolicy.table entries for routes that do not exist")
+        }
+    }
+
+    /// A concrete path for a route pattern: every `{parameter}` becomes a value that exists or is
+    /// at least well-formed, so an allowed caller gets past the parameter parsing.
+    static func concretePath(_ pattern: String) -> String {
+        pattern.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
+            switch part {
+            case "{id}" where pattern.hasPrefix("/api/v1/stations"): "S1"
+            case "{connectorId}": "1"
+            case "{action}": "Heartbeat"
+            case "{command}": "reset"
+            case "{idTag}": "RFID1"
+            case "{name}": "ext"
+            default: part.hasPrefix("{") ? "none" : String(part)
+            }
+        }.joined(separator: "/")
+    }
+
+    @Test("each route gives 401 and 403 exactly where RoutePolicy.table says", arguments: RoutePolicy.table.keys.sorted())
+    func wholeTable(route: String) async throws {
+        let parts = route.split(separator: " ", maxSplits: 1)
+        let method = try #require(HTTPRequest.Method(String(parts[0])))
+        let path = Self.concretePath(String(parts[1]))
+        let access = try #require(RoutePolicy.table[route])
+        try await withApp(withAdmin) { client, _ async throws in
+            let admin = try await client.adminToken()
+            let (_, operatorToken) = try await client.makeUser("operator", email: "op@example.com", adminToken: admin)
+            let (_, driverToken) = try await client.makeUser("driver", email: "dr@example.com", adminToken: admin)
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            let callers: [(Caller, String?, Role?)] = [
+                (.anonymous, nil, nil), (.driver, driverToken, .driver), (.operator, operatorToken, .operator), (.admin, admin, .admin),
+            ]
+            for (caller, token, role) in callers {
+                let expected: Outcome =
+                    switch (access, role) {
+                    case (.anyone, _): .allowed
+                    case (_, nil): .unauthorized
+                    case (_, let role?): access.allows(role) ? .allowed : .forbidden
+                    }
+                // The event stream never ends for a caller it lets in; only refusals are checked there.
+                if expected == .allowed, route == "GET /api/v1/events" { continue }
+                let body: [String: String]? = method == .get || method == .delete ? nil : [:]
+                let reply = try await client.call(method, path, token: token, json: body)
+                let outcome: Outcome =
+                    switch reply.status {
+                    case .unauthorized: .unauthorized
+                    case .forbidden: .forbidden
+                    default: .allowed
+                    }
+                #expect(outcome == expected, "\(caller) \(route) at \(path): got \(reply.status.code) \(reply.object)")
+            }
+        }
+    }
+
     @Test("the public auth routes need no token")
     func publicRoutes() async throws {
         try await withApp { client, _ async throws in

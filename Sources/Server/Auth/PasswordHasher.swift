@@ -12,9 +12,10 @@ struct PasswordHasher: Sendable {
     }
 
     func verify(_ password: String, against hash: String) async throws -> Bool {
-        // bcrypt stops at the first NUL: "" would match a hash of "\0\0\0\0\0\0\0\0" stored before
-        // the policy refused such passwords. Still spend the time, so the answer reveals nothing.
-        let comparable = !password.utf8.contains(0)
+        // bcrypt stops at the first NUL, so "" matches a hash of eight NULs and "Secret-1\0x" one of
+        // "Secret-1". No valid password is empty or has a control character; such a guess never
+        // matches, whatever an older version stored. The time is still spent, so it reveals nothing.
+        let comparable = !password.isEmpty && !PasswordPolicy.hasControlCharacters(password)
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         return comparable && matches
     }

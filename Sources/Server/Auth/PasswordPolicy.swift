@@ -11,7 +11,7 @@ enum PasswordPolicy {
     static func problems(with password: String, email: String? = nil) -> [String] {
         // A control character (NUL above all) ends the C string bcrypt hashes, so "Secret-1\0x"
         // would equal "Secret-1" and eight NULs would equal "".
-        if password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if hasControlCharacters(password) {
             return ["must not contain control characters"]
         }
         var problems: [String] = []
@@ -27,6 +27,10 @@ enum PasswordPolicy {
             problems.append("must not be the email address")
         }
         return problems
+    }
+
+    static func hasControlCharacters(_ password: String) -> Bool {
+        password.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     static func isWellKnown(_ password: String) -> Bool {

@@ -5,6 +5,7 @@ import Synchronization
 /// answered 405 with `Allow` rather than 404 (the router itself only knows "no match").
 final class RouteTable: Sendable {
     private struct Entry {
+        let path: String
         let components: [Substring]
         var methods: [String]
     }
@@ -17,9 +18,14 @@ final class RouteTable: Sendable {
             if let index = entries.firstIndex(where: { $0.components == components }) {
                 entries[index].methods.append(method)
             } else {
-                entries.append(Entry(components: components, methods: [method]))
+                entries.append(Entry(path: path, components: components, methods: [method]))
             }
         }
+    }
+
+    /// Every route, as method and pattern, in the order they were added.
+    var routes: [(method: String, path: String)] {
+        entries.withLock { entries in entries.flatMap { entry in entry.methods.map { (method: $0, path: entry.path) } } }
     }
 
     func allowedMethods(forPath path: String) -> [String] {

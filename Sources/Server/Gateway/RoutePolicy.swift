@@ -1,0 +1,117 @@
+/// Who may call each route, in one table, keyed by method and the router's route pattern (as
+/// `context.endpointPath` gives it). `RoutePolicyMiddleware` enforces it before any handler runs,
+/// and `RoleMatrixTests` checks every route the router has against it, so a route added without
+/// an entry fails the tests (and is refused at run time). Handlers still narrow further per record
+/// (a driver sees only their own sessions, invoices and profile).
+enum RoutePolicy {
+    enum Access: Sendable, Equatable {
+        /// No token needed (health, login, register, …).
+        case anyone
+        /// Any valid access token; the handler decides what the caller sees.
+        case signedIn
+        /// A valid access token of one of these roles.
+        case roles(Set<Role>)
+
+        static let staff = Access.roles([.admin, .operator])
+        static let admin = Access.roles([.admin])
+
+        func allows(_ role: Role) -> Bool {
+            switch self {
+            case .anyone, .signedIn: true
+            case .roles(let roles): roles.contains(role)
+            }
+        }
+    }
+
+    static func access(method: String, pattern: String) -> Access? {
+        table[method + " " + pattern]
+    }
+
+    static let table: [String: Access] = [
+        "GET /health": .anyone,
+        "GET /health/ready": .anyone,
+        "GET /metrics": .anyone,
+
+        "POST /api/v1/auth/register": .anyone,
+        "POST /api/v1/auth/login": .anyone,
+        "POST /api/v1/auth/refresh": .anyone,
+        "POST /api/v1/auth/logout": .anyone,
+        "POST /api/v1/auth/logout-all": .signedIn,
+        "GET /api/v1/auth/me": .signedIn,
+
+        "GET /api/v1/users": .admin,
+        "POST /api/v1/users": .admin,
+        "GET /api/v1/users/{id}": .admin,
+        "PATCH /api/v1/users/{id}": .admin,
+        "DELETE /api/v1/users/{id}": .admin,
+
+        "GET /api/v1/services": .staff,
+        "GET /api/v1/services/{name}": .staff,
+        "POST /api/v1/services": .admin,
+        "PUT /api/v1/services/{name}/heartbeat": .admin,
+        "DELETE /api/v1/services/{name}": .admin,
+        "GET /api/v1/services/{name}/discover": .staff,
+
+        "GET /api/v1/stations": .signedIn,
+        "GET /api/v1/stations/availability": .signedIn,
+        "GET /api/v1/stations/{id}": .signedIn,
+        "POST /api/v1/stations": .staff,
+        "PATCH /api/v1/stations/{id}": .staff,
+        "DELETE /api/v1/stations/{id}": .staff,
+        "PUT /api/v1/stations/{id}/credentials": .staff,
+        "DELETE /api/v1/stations/{id}/credentials": .staff,
+        "POST /api/v1/stations/{id}/connectors": .staff,
+        "PATCH /api/v1/stations/{id}/connectors/{connectorId}": .staff,
+        "DELETE /api/v1/stations/{id}/connectors/{connectorId}": .staff,
+        "GET /api/v1/stations/{id}/metrics": .staff,
+        "GET /api/v1/stations/{id}/status-history": .staff,
+        "GET /api/v1/stations/{id}/ocpp-log": .staff,
+        "POST /api/v1/stations/{id}/ocpp/{action}": .staff,
+        "POST /api/v1/stations/{id}/commands/{command}": .staff,
+
+        "GET /api/v1/drivers": .staff,
+        "POST /api/v1/drivers": .staff,
+        "GET /api/v1/drivers/{id}": .signedIn,
+        "PATCH /api/v1/drivers/{id}": .signedIn,
+        "DELETE /api/v1/drivers/{id}": .staff,
+        "GET /api/v1/drivers/{id}/id-tags": .signedIn,
+        "GET /api/v1/me/driver": .signedIn,
+        "POST /api/v1/me/charging/start": .signedIn,
+        "POST /api/v1/me/charging/{sessionId}/stop": .signedIn,
+
+        "GET /api/v1/id-tags": .staff,
+        "GET /api/v1/id-tags/{idTag}": .signedIn,
+        "PUT /api/v1/id-tags/{idTag}": .staff,
+        "DELETE /api/v1/id-tags/{idTag}": .staff,
+        "POST /api/v1/id-tags/{idTag}/authorize": .staff,
+
+        "GET /api/v1/tariffs": .signedIn,
+        "GET /api/v1/tariffs/{id}": .signedIn,
+        "GET /api/v1/tariffs/{id}/quote": .signedIn,
+        "POST /api/v1/tariffs": .staff,
+        "PATCH /api/v1/tariffs/{id}": .staff,
+        "DELETE /api/v1/tariffs/{id}": .staff,
+
+        "GET /api/v1/sessions": .signedIn,
+        "GET /api/v1/sessions/{id}": .signedIn,
+        "GET /api/v1/sessions/export.csv": .staff,
+        "POST /api/v1/sessions": .staff,
+        "POST /api/v1/sessions/{id}/stop": .staff,
+
+        "GET /api/v1/invoices": .signedIn,
+        "GET /api/v1/invoices/{id}": .signedIn,
+        "POST /api/v1/invoices/{id}/payments": .signedIn,
+        "POST /api/v1/invoices/{id}/void": .admin,
+
+        "GET /api/v1/alerts": .staff,
+        "POST /api/v1/alerts/{id}/acknowledge": .staff,
+        "POST /api/v1/alerts/{id}/resolve": .staff,
+        "GET /api/v1/events": .staff,
+
+        "GET /api/v1/analytics/overview": .staff,
+        "GET /api/v1/analytics/sessions": .staff,
+        "GET /api/v1/analytics/utilization": .staff,
+        "GET /api/v1/analytics/energy": .staff,
+        "GET /api/v1/analytics/revenue": .staff,
+    ]
+}
