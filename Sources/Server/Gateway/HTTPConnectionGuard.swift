@@ -92,7 +92,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch Self.unwrapOutboundIn(data) {
-        case .head(let head) where head.isInformational:
+        case .head(let head) where head.status.code < 200 && head.status != .switchingProtocols:
             context.write(data, promise: promise)
         case .head:
             responseInFlight = true
