@@ -230,3 +230,21 @@ def test_the_offered_subprotocol_is_echoed_exactly(tight_server):
     status, headers, _ = parse(raw)
     assert status == 101
     assert headers["sec-websocket-protocol"] == "OCPP1.6"
+
+
+def test_an_upgraded_ocpp_websocket_outlives_the_http_timeouts(tight_server):
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET /ocpp/CP-LONG HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               f"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n").encode()
+    with connect(tight_server) as sock:
+        sock.sendall(request)
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            chunk = sock.recv(4096)
+            assert chunk, "closed before the handshake answer"
+            raw += chunk
+        assert parse(raw)[0] == 101
+        # Twice the header and idle timeouts (2 s each): only the WebSocket's own ping/pong governs it now.
+        _, closed = read_until_closed(sock, within=5.0)
+        assert not closed, "the HTTP timeouts closed an upgraded WebSocket"

@@ -37,6 +37,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
+    private var timerDeadline = NIODeadline.distantFuture
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -44,7 +45,9 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { enter(.readingHead, deadline: .now() + headerTimeout, context: context) }
+        if context.channel.isActive {
+            enter(.readingHead, deadline: context.eventLoop.now + headerTimeout, context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -53,7 +56,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        enter(.readingHead, deadline: .now() + headerTimeout, context: context)
+        enter(.readingHead, deadline: context.eventLoop.now + headerTimeout, context: context)
         context.fireChannelActive()
     }
 
@@ -68,12 +71,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch Self.unwrapInboundIn(data) {
         case .head:
             answered = false
-            enter(.readingBody, deadline: .now() + idleTimeout, context: context)
+            enter(.readingBody, deadline: context.eventLoop.now + idleTimeout, context: context)
         case .body:
-            deadline = .now() + idleTimeout
+            deadline = context.eventLoop.now + idleTimeout
         case .end:
             if answered {
-                enter(.betweenRequests, deadline: .now() + idleTimeout, context: context)
+                enter(.betweenRequests, deadline: context.eventLoop.now + idleTimeout, context: context)
             } else {
                 enter(.responding, deadline: .distantFuture, context: context)
             }
@@ -85,7 +88,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         // Bytes arrived without completing a head: the next request has started, and from here its
         // head is due within the header timeout, however slowly it trickles in.
         if phase == .betweenRequests {
-            enter(.readingHead, deadline: .now() + headerTimeout, context: context)
+            enter(.readingHead, deadline: context.eventLoop.now + headerTimeout, context: context)
         }
         context.fireChannelReadComplete()
     }
@@ -111,7 +114,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             context.write(data, promise: promise)
             if phase == .responding {
-                enter(.betweenRequests, deadline: .now() + idleTimeout, context: context)
+                enter(.betweenRequests, deadline: context.eventLoop.now + idleTimeout, context: context)
             }
         }
     }
@@ -146,17 +149,20 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if deadline == .distantFuture {
             timer?.cancel()
             timer = nil
-        } else if timer == nil {
+        } else if timer == nil || deadline < timerDeadline {
+            // A later deadline is left to the running timer, which reschedules itself when it wakes early.
+            timer?.cancel()
             schedule(at: deadline, context: context)
         }
     }
 
     private func schedule(at when: NIODeadline, context: ChannelHandlerContext) {
+        timerDeadline = when
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: when) { [self] in
             timer = nil
             guard phase != .closed, phase != .responding else { return }
             // The deadline moves forward with each body part; only wake again when it is really due.
-            if deadline > .now() {
+            if deadline > context.eventLoop.now {
                 schedule(at: deadline, context: context)
             } else if phase == .readingHead && !responseInFlight {
                 respondAndClose(.requestTimeout, context: context)
