@@ -29,6 +29,10 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "trace|debug|info|notice|warning|error|critical (default info)") var logLevel: String?
     @Option(help: "json|text (default json)") var logFormat: String?
     @Option(help: "Largest request body in bytes (default 1048576)") var maxBodyBytes: String?
+    @Option(help: "Seconds a request head may take to arrive (default 10)") var httpHeaderTimeoutSeconds: String?
+    @Option(help: "Seconds of silence allowed reading a body or between requests (default 60)") var httpIdleTimeoutSeconds: String?
+    @Option(help: "Largest request line plus headers in bytes; more is 431 (default 32768)") var httpMaxHeaderBytes: String?
+    @Option(help: "Open connections above which new ones get 503 (default 1000)") var httpMaxConnections: String?
     @Option(help: "Read-only database connections, 1–16 (default 2)") var dbReaders: String?
     @Option(help: "Disk use % above which /health/ready warns (default 90)") var diskWarnPercent: String?
     @Option(help: "Disk use % above which /health/ready fails (default 95)") var diskFailPercent: String?
@@ -57,7 +61,10 @@ struct ConfigurationOptions: ParsableArguments {
         var sources = ConfigurationSources()
         let flags: [(ConfigurationKey, String?)] = [
             (.data, data), (.host, host), (.port, port), (.logLevel, logLevel), (.logFormat, logFormat),
-            (.maxBodyBytes, maxBodyBytes), (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
+            (.maxBodyBytes, maxBodyBytes),
+            (.httpHeaderTimeoutSeconds, httpHeaderTimeoutSeconds), (.httpIdleTimeoutSeconds, httpIdleTimeoutSeconds),
+            (.httpMaxHeaderBytes, httpMaxHeaderBytes), (.httpMaxConnections, httpMaxConnections),
+            (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
             (.diskFailPercent, diskFailPercent), (.memoryLimitBytes, memoryLimitBytes),
             (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
             (.shutdownTimeoutSeconds, shutdownTimeoutSeconds), (.accessTokenTtlSeconds, accessTokenTtlSeconds),

@@ -12,7 +12,7 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
     var app = Application(
         router: router,
         server: .ocpp(
-            maxFrameSize: configuration.ocpp.maxFrameSize, decide: { await ocpp.decide($0) },
+            limits: configuration.http, maxFrameSize: configuration.ocpp.maxFrameSize, decide: { await ocpp.decide($0) },
             connected: { channel, chargePointID, logger in await ocpp.run(channel, chargePointID: chargePointID, logger: logger) }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger)

@@ -11,6 +11,7 @@ struct AppConfiguration: Sendable {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var maxBodyBytes: Int
+    var http: HTTPConnectionLimits
     var databaseReaders: Int
     var diskWarnPercent: Double
     var diskFailPercent: Double
@@ -71,6 +72,19 @@ extension ConfigurationKey {
         name: "logFormat", help: "json (one object per line) or text", defaultDescription: "json")
     static let maxBodyBytes = ConfigurationKey(
         name: "maxBodyBytes", help: "Largest accepted request body, in bytes", defaultDescription: "1048576")
+    static let httpHeaderTimeoutSeconds = ConfigurationKey(
+        name: "httpHeaderTimeoutSeconds", help: "Seconds a request head may take to arrive (slowloris); then 408 and close",
+        defaultDescription: "10")
+    static let httpIdleTimeoutSeconds = ConfigurationKey(
+        name: "httpIdleTimeoutSeconds",
+        help: "Seconds of silence allowed while a request body is read and between requests on an HTTP connection",
+        defaultDescription: "60")
+    static let httpMaxHeaderBytes = ConfigurationKey(
+        name: "httpMaxHeaderBytes", help: "Largest request line plus headers, in bytes; more is answered 431",
+        defaultDescription: "32768")
+    static let httpMaxConnections = ConfigurationKey(
+        name: "httpMaxConnections", help: "Open connections (HTTP and OCPP) above which new ones get 503 and are closed",
+        defaultDescription: "1000")
     static let dbReaders = ConfigurationKey(
         name: "dbReaders", help: "Read-only database connections, each on its own thread (1–16)",
         defaultDescription: "2")
@@ -137,7 +151,9 @@ extension ConfigurationKey {
         name: "ocppMessageRetentionDays", help: "Days OCPP messages and meter values are kept", defaultDescription: "30")
 
     static let all: [ConfigurationKey] = [
-        .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes, .dbReaders, .diskWarnPercent, .diskFailPercent,
+        .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes,
+        .httpHeaderTimeoutSeconds, .httpIdleTimeoutSeconds, .httpMaxHeaderBytes, .httpMaxConnections,
+        .dbReaders, .diskWarnPercent, .diskFailPercent,
         .memoryLimitBytes, .registryPollSeconds, .kvSweepSeconds, .shutdownTimeoutSeconds, .jwtSecret,
         .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword, .offlineGraceMinutes,
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
@@ -219,6 +235,11 @@ extension AppConfiguration {
             logLevel: try reader.choice(.logLevel, default: .info),
             logFormat: try reader.choice(.logFormat, default: .json),
             maxBodyBytes: try reader.integer(.maxBodyBytes, default: 1 << 20, in: 1...(100 << 20)),
+            http: HTTPConnectionLimits(
+                headerTimeout: .seconds(try reader.integer(.httpHeaderTimeoutSeconds, default: 10, in: 1...300)),
+                idleTimeout: .seconds(try reader.integer(.httpIdleTimeoutSeconds, default: 60, in: 1...3600)),
+                maxHeaderBytes: try reader.integer(.httpMaxHeaderBytes, default: 32 * 1024, in: 1024...(1 << 20)),
+                maxConnections: try reader.integer(.httpMaxConnections, default: 1000, in: 1...1_000_000)),
             databaseReaders: try reader.integer(.dbReaders, default: 2, in: 1...16),
             diskWarnPercent: diskWarn,
             diskFailPercent: diskFail,

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
+import NIOHTTP1
 import Observability
 import Storage
 
@@ -255,13 +257,24 @@ struct BodyLimitMiddleware: RouterMiddleware {
         case .post, .put, .patch, .delete:
             do {
                 _ = try await request.collectBody(upTo: maxBytes)
-            } catch let error as HTTPError where error.status == .contentTooLarge {
-                throw Self.tooLarge(maxBytes)
+            } catch {
+                throw Self.clientError(for: error, maxBytes: maxBytes)
             }
         default:
             break
         }
         return try await next(request, context)
+    }
+
+    /// A body that cannot be read is the client's fault when it is too large — a chunked body has no
+    /// Content-Length to refuse up front — or malformed (a bad chunk size): 413 or 400, never a 500.
+    static func clientError(for error: any Error, maxBytes: Int) -> any Error {
+        switch error {
+        case is NIOTooManyBytesError: tooLarge(maxBytes)
+        case let error as HTTPError where error.status == .contentTooLarge: tooLarge(maxBytes)
+        case let error as HTTPParserError: APIError.badRequest("the request body is malformed (\(error))")
+        default: error
+        }
     }
 
     static func tooLarge(_ maxBytes: Int) -> APIError {
@@ -279,7 +292,13 @@ extension Request {
     /// Decodes the JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape is a
     /// 422 naming the field (see `ProblemMiddleware`).
     func decodeJSON<T: Decodable>(as type: T.Type = T.self) async throws -> T {
-        let buffer = try await body.collect(upTo: .max)
+        let buffer: ByteBuffer
+        do {
+            // `BodyLimitMiddleware` has already read and bounded the body of every method that has one.
+            buffer = try await body.collect(upTo: .max)
+        } catch {
+            throw BodyLimitMiddleware.clientError(for: error, maxBytes: .max)
+        }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("a JSON body is required") }
         return try WireFormat.decoder.decode(T.self, from: Data(buffer.readableBytesView))
     }

@@ -13,7 +13,8 @@ import NIOWebSocket
 enum OCPPUpgradeDecision: Sendable {
     /// Not an OCPP path: serve it as plain HTTP.
     case notOCPP
-    case accept(chargePointID: String)
+    /// `subprotocol` is echoed exactly as the charger spelled it: strict clients abort otherwise.
+    case accept(chargePointID: String, subprotocol: String)
     /// Refuse with this status — 400 (no `ocpp1.6`), 401 (Basic auth), 404 (unknown charger).
     case refuse(HTTPResponse.Status, HTTPFields, String)
 }
@@ -21,6 +22,8 @@ enum OCPPUpgradeDecision: Sendable {
 /// One HTTP/1.1 connection that may upgrade to an OCPP WebSocket. It uses NIO's typed WebSocket
 /// upgrader directly so that a refused upgrade can answer with its own status (a library
 /// upgrade channel answers every refusal with 400); everything else is served by the router.
+/// Every connection is counted by `limiter`, and until it upgrades `HTTPConnectionGuard` bounds its
+/// header, idle time and malformed input; an OCPP WebSocket has its own ping/pong instead.
 struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Decide = @Sendable (HTTPRequestHead) async -> OCPPUpgradeDecision
     typealias Connected = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, String, Logger) async -> Void
@@ -37,15 +40,28 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     let responder: HTTPChannelHandler.Responder
+    let limits: HTTPConnectionLimits
+    let limiter: ConnectionLimiter
     let maxFrameSize: Int
     let decide: Decide
     let connected: Connected
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        guard limiter.admit(channel) else {
+            logger.debug("connection refused: too many open connections", metadata: ["limit": .stringConvertible(limiter.maximum)])
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ConnectionLimiter.RefusalHandler())
+                let closed = channel.closeFuture.flatMapThrowing { () throws -> UpgradeResult in throw ChannelError.ioOnClosedChannel }
+                return Value(result: closed, channel: channel)
+            }
+        }
+        return channel.eventLoop.makeCompletedFuture {
             // Set while deciding, read when the upgrade is refused; both on this channel's loop.
             let refusal = NIOLockedValueBox<(HTTPResponse.Status, HTTPFields, String)?>(nil)
             let chargePoint = NIOLockedValueBox<String>("")
+            let guardHandler = HTTPConnectionGuard(
+                headerTimeout: TimeAmount(limits.headerTimeout), idleTimeout: TimeAmount(limits.idleTimeout))
+            let boundGuard = NIOLoopBound(guardHandler, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -54,15 +70,20 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                         switch await decide(head) {
                         case .notOCPP:
                             return nil
-                        case .accept(let id):
+                        case .accept(let id, let subprotocol):
                             chargePoint.withLockedValue { $0 = id }
-                            return HTTPHeaders([("Sec-WebSocket-Protocol", "ocpp1.6")])
+                            return HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)])
                         case .refuse(let status, let headers, let reason):
                             refusal.withLockedValue { $0 = (status, headers, reason) }
                             return nil
                         }
                     }
-                    return promise.futureResult
+                    // An accepted upgrade leaves HTTP: the guard goes before the decoder does, so that it
+                    // never sees WebSocket bytes; the socket is then the WebSocket's ping/pong's to watch.
+                    return promise.futureResult.flatMap { headers in
+                        guard headers != nil else { return channel.eventLoop.makeSucceededFuture(headers) }
+                        return channel.pipeline.syncOperations.removeHandler(boundGuard.value).map { headers }
+                    }
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
@@ -87,9 +108,16 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                 })
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
             pipeline.enablePipelining = false
+            // The guard answers malformed requests instead (431 as well as 400).
             pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
-            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            pipeline.decoderConfiguration.maxHeaderFieldSize = limits.maxHeaderBytes
+            pipeline.decoderConfiguration.maxHeaderListSize = limits.maxHeaderBytes
+            pipeline.decoderConfiguration.maxHeaderFieldCount = limits.maxHeaderFields
+            let operations = channel.pipeline.syncOperations
+            let result = try operations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            let upgradeHandler = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+            try operations.addHandler(guardHandler, position: .before(upgradeHandler))
             return Value(result: result, channel: channel)
         }
     }
@@ -114,17 +142,21 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.debug("connection ended during the upgrade", metadata: ["error": .string("\(error)")])
+            value.channel.close(promise: nil)
         }
     }
 }
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with OCPP WebSocket upgrades on the same port.
-    static func ocpp(maxFrameSize: Int, decide: @escaping OCPPServerChannel.Decide, connected: @escaping OCPPServerChannel.Connected)
-        -> HTTPServerBuilder
-    {
+    static func ocpp(
+        limits: HTTPConnectionLimits, maxFrameSize: Int, decide: @escaping OCPPServerChannel.Decide,
+        connected: @escaping OCPPServerChannel.Connected
+    ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            OCPPServerChannel(responder: responder, maxFrameSize: maxFrameSize, decide: decide, connected: connected)
+            OCPPServerChannel(
+                responder: responder, limits: limits, limiter: ConnectionLimiter(maximum: limits.maxConnections),
+                maxFrameSize: maxFrameSize, decide: decide, connected: connected)
         }
     }
 }

@@ -65,11 +65,11 @@ struct OCPPService: Sendable {
             }
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard offered.contains("ocpp1.6") else {
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let token = offered.first(where: { $0.lowercased() == "ocpp1.6" }) else {
             return .refuse(.badRequest, [:], "the client must offer the ocpp1.6 subprotocol")
         }
-        return .accept(chargePointID: identity)
+        return .accept(chargePointID: identity, subprotocol: token)
     }
 
     static func basicPassword(_ header: String?, user: String) -> String? {
