@@ -32,7 +32,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Seconds a request head may take to arrive (default 10)") var httpHeaderTimeoutSeconds: String?
     @Option(help: "Seconds of silence allowed reading a body or between requests (default 60)") var httpIdleTimeoutSeconds: String?
     @Option(help: "Largest request line plus headers in bytes; more is 431 (default 32768)") var httpMaxHeaderBytes: String?
-    @Option(help: "Open connections above which new ones get 503 (default 1000)") var httpMaxConnections: String?
+    @Option(help: "Open connections above which new ones get 503 (default 16384)") var httpMaxConnections: String?
     @Option(help: "Read-only database connections, 1–16 (default 2)") var dbReaders: String?
     @Option(help: "Disk use % above which /health/ready warns (default 90)") var diskWarnPercent: String?
     @Option(help: "Disk use % above which /health/ready fails (default 95)") var diskFailPercent: String?

@@ -239,7 +239,7 @@ extension AppConfiguration {
                 headerTimeout: .seconds(try reader.integer(.httpHeaderTimeoutSeconds, default: 10, in: 1...300)),
                 idleTimeout: .seconds(try reader.integer(.httpIdleTimeoutSeconds, default: 60, in: 1...3600)),
                 maxHeaderBytes: try reader.integer(.httpMaxHeaderBytes, default: 32 * 1024, in: 1024...(1 << 20)),
-                maxConnections: try reader.integer(.httpMaxConnections, default: 1000, in: 1...1_000_000)),
+                maxConnections: try reader.integer(.httpMaxConnections, default: 16_384, in: 1...1_000_000)),
             databaseReaders: try reader.integer(.dbReaders, default: 2, in: 1...16),
             diskWarnPercent: diskWarn,
             diskFailPercent: diskFail,
