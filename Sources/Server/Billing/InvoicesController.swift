@@ -136,7 +136,8 @@ struct InvoicesController {
                 "INSERT INTO payments (id, invoice_id, amount, method, reference, received_at) VALUES (?, ?, ?, ?, ?, ?)",
                 Identifiers.make(), id, amount.minorUnits, request.method, request.reference, at)
             let version = invoice.version
-            invoice.amountPaid = invoice.amountPaid + amount
+            // At most the amount due, so the sum stays within the total.
+            invoice.amountPaid = Money(minorUnits: invoice.amountPaid.minorUnits + amount.minorUnits, currency: invoice.currency)
             if invoice.amountPaid == invoice.total {
                 invoice.status = .paid
                 invoice.paidAt = at
