@@ -120,7 +120,7 @@ struct TariffCalculatorTests {
     ]
 
     @Test("tariff cases", arguments: cases)
-    func tariffCases(_ testCase: Case) {
+    func tariffCases(_ testCase: Case) throws {
         let cost = try TariffCalculator(tariff: testCase.tariff).cost(of: testCase.usage)
         #expect(cost.lines.map(\.kind) == testCase.lines.map(\.0), "\(cost.lines)")
         #expect(cost.lines.map(\.amount.decimalString) == testCase.lines.map(\.1), "\(cost.lines)")
@@ -130,7 +130,7 @@ struct TariffCalculatorTests {
     }
 
     @Test("line quantities and unit prices are shown exactly")
-    func lineDetails() {
+    func lineDetails() throws {
         let cost = try TariffCalculator(tariff: Self.cases[2].tariff).cost(of: Self.cases[2].usage)
         let peak = cost.lines[0]
         #expect(peak.description == "Energy 10:00–11:00")

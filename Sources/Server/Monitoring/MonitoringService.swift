@@ -108,9 +108,10 @@ struct MonitoringService: ConnectorStatusRecording {
     func implausibleChargerData(
         stationID: String, transactionID: Int?, problem: SessionFlag, details: [String: String], at: Date
     ) async throws {
-        var details = details
-        if let transactionID { details["transactionId"] = String(transactionID) }
-        details["problem"] = problem.rawValue
+        var allDetails = details
+        if let transactionID { allDetails["transactionId"] = String(transactionID) }
+        allDetails["problem"] = problem.rawValue
+        let details = allDetails
         let subject = transactionID.map { "transaction \($0)" } ?? "no transaction"
         let raised = try await database.write { connection in
             try Self.raise(
