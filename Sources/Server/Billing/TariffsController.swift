@@ -151,7 +151,8 @@ struct TariffsController {
             let now = now()
             let startAt = try parameters.date("startAt") ?? now
             validator.check(
-                abs(startAt.timeIntervalSince(now)) <= Self.quoteHorizon, "startAt", "must be within a year of now")
+                startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
+                "must be after 2010-01-01 and at most a year ahead of now")
             try validator.throwIfInvalid()
             let seconds = Double(minutes!.micros) * 60 / Double(Decimal6.scale)
             // Both bounded above, so these fit: at most 10^12 Wh and one year of seconds.
