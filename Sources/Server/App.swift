@@ -46,6 +46,8 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "First admin's email (its password only via CSMS_ADMIN_PASSWORD or the file)") var adminEmail: String?
     @Option(help: "Minutes offline before a station alert (default 5)") var offlineGraceMinutes: String?
     @Option(help: "Hours active before a long-session alert (default 24)") var sessionMaxHours: String?
+    @Option(help: "Hours after which a session is not invoiced automatically (default 168)")
+    var sessionMaxBillableHours: String?
     @Option(help: "Seconds between monitoring checks (default 30)") var monitorIntervalSeconds: String?
     @Option(help: "Days until an invoice is due (default 14)") var invoiceDueDays: String?
     @Option(help: "Seconds between SSE heartbeat comments (default 15)") var eventHeartbeatSeconds: String?
@@ -75,6 +77,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.ocppPingIntervalSeconds, ocppPingIntervalSeconds), (.ocppCallTimeoutSeconds, ocppCallTimeoutSeconds),
             (.ocppOutboundQueueSize, ocppOutboundQueueSize), (.ocppMaxFrameBytes, ocppMaxFrameBytes),
             (.ocppAutoRegister, ocppAutoRegister), (.ocppMessageRetentionDays, ocppMessageRetentionDays),
+            (.sessionMaxBillableHours, sessionMaxBillableHours),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }

@@ -117,7 +117,9 @@ struct AppDependencies: Sendable {
         let monitoring = MonitoringService(
             database: database, events: events, offlineGrace: configuration.offlineGrace,
             sessionLimit: configuration.sessionMaxDuration, now: now)
-        let sessions = SessionService(database: database, events: events, invoiceDueDays: configuration.invoiceDueDays, now: now)
+        let sessions = SessionService(
+            database: database, events: events, invoiceDueDays: configuration.invoiceDueDays,
+            maxBillableDuration: TimeInterval(configuration.sessionMaxBillableDuration.components.seconds), now: now)
         let authorizer = IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now)
         let recorder = OCPPRecorder(database: database)
         let ocpp = OCPPService(

@@ -28,6 +28,8 @@ struct AppConfiguration: Sendable {
     var adminPassword: String?
     var offlineGrace: Duration
     var sessionMaxDuration: Duration
+    /// Sessions longer than this are flagged implausible and not invoiced automatically.
+    var sessionMaxBillableDuration: Duration
     var monitorInterval: Duration
     var invoiceDueDays: Int
     var eventHeartbeat: Duration
@@ -124,6 +126,10 @@ extension ConfigurationKey {
         name: "offlineGraceMinutes", help: "Minutes a station may be offline before an alert", defaultDescription: "5")
     static let sessionMaxHours = ConfigurationKey(
         name: "sessionMaxHours", help: "Hours a session may stay active before an alert", defaultDescription: "24")
+    static let sessionMaxBillableHours = ConfigurationKey(
+        name: "sessionMaxBillableHours",
+        help: "Hours after which a session is flagged implausible and not invoiced automatically",
+        defaultDescription: "168")
     static let monitorIntervalSeconds = ConfigurationKey(
         name: "monitorIntervalSeconds", help: "How often the offline and long-session checks run",
         defaultDescription: "30")
@@ -159,6 +165,7 @@ extension ConfigurationKey {
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
         .ocppMessageRetentionDays,
+        .sessionMaxBillableHours,
     ]
 }
 
@@ -258,6 +265,8 @@ extension AppConfiguration {
             adminPassword: try reader.optionalString(.adminPassword, minimumBytes: 8),
             offlineGrace: .seconds(60 * (try reader.integer(.offlineGraceMinutes, default: 5, in: 1...10_080))),
             sessionMaxDuration: .seconds(3600 * (try reader.integer(.sessionMaxHours, default: 24, in: 1...720))),
+            sessionMaxBillableDuration: .seconds(
+                3600 * (try reader.integer(.sessionMaxBillableHours, default: 168, in: 1...8760))),
             monitorInterval: .seconds(try reader.integer(.monitorIntervalSeconds, default: 30, in: 1...3600)),
             invoiceDueDays: try reader.integer(.invoiceDueDays, default: 14, in: 0...365),
             eventHeartbeat: .seconds(try reader.integer(.eventHeartbeatSeconds, default: 15, in: 1...300)),

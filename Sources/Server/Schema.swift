@@ -8,7 +8,13 @@ enum Schema {
         Migration(version: 2, name: "identity_stations_drivers", sql: identityStationsDrivers),
         Migration(version: 3, name: "billing_monitoring", sql: billingMonitoring),
         Migration(version: 4, name: "ocpp", sql: ocpp),
+        Migration(version: 5, name: "session_flags", sql: sessionFlags),
     ]
+
+    /// Why a session's numbers are not to be trusted (`SessionFlag` raw values, a JSON array).
+    private static let sessionFlags = """
+        ALTER TABLE charging_sessions ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+        """
 
     private static let ocpp = """
         ALTER TABLE stations ADD COLUMN charge_box_serial_number TEXT;

@@ -120,8 +120,8 @@ struct TariffCalculatorTests {
     ]
 
     @Test("tariff cases", arguments: cases)
-    func tariffCases(_ testCase: Case) {
-        let cost = TariffCalculator(tariff: testCase.tariff).cost(of: testCase.usage)
+    func tariffCases(_ testCase: Case) throws {
+        let cost = try TariffCalculator(tariff: testCase.tariff).cost(of: testCase.usage)
         #expect(cost.lines.map(\.kind) == testCase.lines.map(\.0), "\(cost.lines)")
         #expect(cost.lines.map(\.amount.decimalString) == testCase.lines.map(\.1), "\(cost.lines)")
         #expect(cost.subtotal.decimalString == testCase.subtotal)
@@ -130,8 +130,8 @@ struct TariffCalculatorTests {
     }
 
     @Test("line quantities and unit prices are shown exactly")
-    func lineDetails() {
-        let cost = TariffCalculator(tariff: Self.cases[2].tariff).cost(of: Self.cases[2].usage)
+    func lineDetails() throws {
+        let cost = try TariffCalculator(tariff: Self.cases[2].tariff).cost(of: Self.cases[2].usage)
         let peak = cost.lines[0]
         #expect(peak.description == "Energy 10:00–11:00")
         #expect(peak.quantity == "15.000")

@@ -29,20 +29,22 @@ struct ChargingSession: TableRecord, Encodable {
     var tariff: Tariff?
     var cost: CostBreakdown?
     var invoiceId: String?
+    /// Why its numbers are not to be trusted; empty for a normal session.
+    var flags: [SessionFlag] = []
     var createdAt: Date
     var updatedAt: Date
 
     private enum CodingKeys: String, CodingKey {
         case id, version, transactionId, stationId, connectorId, idTag, driverId, startedAt, stoppedAt, meterStartWh
         case meterStopWh, energyWh, currentPowerW, lastSampleAt, chargingEndedAt, status, stopReason, tariff, cost
-        case invoiceId, createdAt, updatedAt
+        case invoiceId, flags, createdAt, updatedAt
     }
 
     static let tableName = "charging_sessions"
     static let columns = [
         "transaction_id", "start_key", "station_id", "connector_id", "id_tag", "driver_id", "started_at", "stopped_at",
         "meter_start_wh", "meter_stop_wh", "energy_wh", "current_power_w", "last_sample_at", "charging_ended_at",
-        "status", "stop_reason", "tariff", "cost", "total_minor", "currency", "invoice_id", "created_at", "updated_at",
+        "status", "stop_reason", "tariff", "cost", "total_minor", "currency", "invoice_id", "created_at", "updated_at", "flags",
     ]
     static let sortableColumns = ["started_at", "created_at"]
     static let defaultSort = SortKey("started_at", descending: true)
@@ -54,7 +56,7 @@ struct ChargingSession: TableRecord, Encodable {
             .integer(energyWh), currentPowerW.sqlValue, lastSampleAt.sqlValue, chargingEndedAt.sqlValue,
             .text(status.rawValue), stopReason.sqlValue, tariff.map(SQLValue.json) ?? .null, cost.map { .json($0.stored) } ?? .null,
             cost.map { .integer($0.total.minorUnits) } ?? .null, (cost?.currency.code ?? tariff?.currency.code).sqlValue,
-            invoiceId.sqlValue, createdAt.sqlValue, updatedAt.sqlValue,
+            invoiceId.sqlValue, createdAt.sqlValue, updatedAt.sqlValue, .json(flags),
         ]
     }
 
@@ -83,6 +85,7 @@ struct ChargingSession: TableRecord, Encodable {
             CostBreakdown(stored: try decoder.decode(CostBreakdown.Stored.self, from: Data($0.utf8)))
         }
         invoiceId = try row.get("invoice_id")
+        flags = try decoder.decode([SessionFlag].self, from: Data(try row.get("flags", as: String.self).utf8))
         createdAt = try row.get("created_at")
         updatedAt = try row.get("updated_at")
     }
@@ -188,5 +191,6 @@ struct Invoice: TableRecord, Encodable {
         self.dueAt = dueAt
     }
 
-    var amountDue: Money { total - amountPaid }
+    /// Payments are refused beyond the amount due, so this never goes below zero or overflows.
+    var amountDue: Money { Money(minorUnits: total.minorUnits - amountPaid.minorUnits, currency: currency) }
 }

@@ -82,14 +82,14 @@ struct InvoicesController {
             let id = try context.parameters.require("id")
             let invoice = try await database.write { connection in
                 guard var invoice = try TableStore<Invoice>.fetch(id, from: connection) else {
-                    throw APIError.notFound("no invoice \(id)")
+                    throw InvoiceError.notFound(id)
                 }
                 switch invoice.status {
                 case .void: return invoice
-                case .paid: throw APIError.conflict("a paid invoice cannot be voided")
+                case .paid: throw InvoiceError.paidCannotBeVoided
                 case .issued:
                     guard invoice.amountPaid.minorUnits == 0 else {
-                        throw APIError.conflict("an invoice with payments cannot be voided")
+                        throw InvoiceError.hasPayments
                     }
                 }
                 let version = invoice.version
@@ -109,7 +109,7 @@ struct InvoicesController {
             return (invoice, try Self.payments(of: invoice, in: connection), owner)
         }
         guard let (invoice, payments, owner) = found, identity.role != .driver || owner == identity.userID else {
-            throw APIError.notFound("no invoice \(id)")
+            throw InvoiceError.notFound(id)
         }
         return InvoiceView(invoice: invoice, payments: payments)
     }
@@ -119,24 +119,23 @@ struct InvoicesController {
         let at = now()
         let view = try await database.write { connection -> InvoiceView in
             guard var invoice = try TableStore<Invoice>.fetch(id, from: connection) else {
-                throw APIError.notFound("no invoice \(id)")
+                throw InvoiceError.notFound(id)
             }
             guard invoice.status == .issued else {
-                throw APIError.conflict("the invoice is \(invoice.status.rawValue); it takes no payments")
+                throw InvoiceError.notPayable(invoice.status)
             }
             guard let amount = Money(request.amount.formatted(minimumFractionDigits: 0), currency: invoice.currency) else {
-                throw APIError.validation(
-                    field: "amount", "has more decimals than \(invoice.currency.code) allows (\(invoice.currency.minorDigits))")
+                throw InvoiceError.tooManyDecimals(invoice.currency)
             }
             guard amount.minorUnits <= invoice.amountDue.minorUnits else {
-                throw APIError.validation(
-                    field: "amount", "is more than the \(invoice.amountDue.decimalString) \(invoice.currency.code) due")
+                throw InvoiceError.moreThanDue(invoice.amountDue)
             }
             try connection.run(
                 "INSERT INTO payments (id, invoice_id, amount, method, reference, received_at) VALUES (?, ?, ?, ?, ?, ?)",
                 Identifiers.make(), id, amount.minorUnits, request.method, request.reference, at)
             let version = invoice.version
-            invoice.amountPaid = invoice.amountPaid + amount
+            // At most the amount due, so the sum stays within the total.
+            invoice.amountPaid = Money(minorUnits: invoice.amountPaid.minorUnits + amount.minorUnits, currency: invoice.currency)
             if invoice.amountPaid == invoice.total {
                 invoice.status = .paid
                 invoice.paidAt = at

@@ -142,14 +142,18 @@ struct Money: Sendable, Hashable, Encodable {
         self.currency = currency
     }
 
-    static func + (lhs: Money, rhs: Money) -> Money {
-        precondition(lhs.currency == rhs.currency, "adding amounts in different currencies")
-        return Money(minorUnits: lhs.minorUnits + rhs.minorUnits, currency: lhs.currency)
+    /// The sum, or nil when it does not fit: amounts come from outside numbers and are never trusted to fit.
+    func adding(_ other: Money) -> Money? {
+        precondition(currency == other.currency, "adding amounts in different currencies")
+        let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
+        return overflow ? nil : Money(minorUnits: sum, currency: currency)
     }
 
-    static func - (lhs: Money, rhs: Money) -> Money {
-        precondition(lhs.currency == rhs.currency, "subtracting amounts in different currencies")
-        return Money(minorUnits: lhs.minorUnits - rhs.minorUnits, currency: lhs.currency)
+    /// The difference, or nil when it does not fit.
+    func subtracting(_ other: Money) -> Money? {
+        precondition(currency == other.currency, "subtracting amounts in different currencies")
+        let (difference, overflow) = minorUnits.subtractingReportingOverflow(other.minorUnits)
+        return overflow ? nil : Money(minorUnits: difference, currency: currency)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -160,13 +164,16 @@ struct Money: Sendable, Hashable, Encodable {
 
 enum Rounding {
     /// `value × multiplier / divisor`, exact in 128 bits, rounded half away from zero: the
-    /// commercial rule used for every invoice line and for tax.
-    static func halfUp(_ value: Int64, times multiplier: Int64 = 1, dividedBy divisor: Int64) -> Int64 {
+    /// commercial rule used for every invoice line and for tax. Nil when the result does not fit.
+    static func halfUp(_ value: Int64, times multiplier: Int64 = 1, dividedBy divisor: Int64) -> Int64? {
         precondition(divisor > 0)
         let negative = (value < 0) != (multiplier < 0)
         let product = value.magnitude.multipliedFullWidth(by: multiplier.magnitude)
+        // dividingFullWidth traps when the quotient does not fit in 64 bits.
+        guard product.high < UInt64(divisor) else { return nil }
         let (quotient, remainder) = UInt64(divisor).dividingFullWidth(product)
         let rounded = remainder >= UInt64(divisor) - remainder ? quotient + 1 : quotient
+        guard rounded <= UInt64(Int64.max) else { return nil }
         return negative ? -Int64(rounded) : Int64(rounded)
     }
 }

@@ -2,11 +2,19 @@ import Foundation
 import Storage
 
 /// Charging sessions: the operations both the REST routes and the OCPP handlers call.
+///
+/// Pricing never runs inside the writer's transaction: what it needs is read first, the cost is
+/// computed outside, and the write checks that the session has not changed since (retrying if it has).
 struct SessionService: Sendable {
     let database: Database
     let events: EventBus
     let invoiceDueDays: Int
+    /// Sessions longer than this are flagged `implausibleDuration` and not invoiced automatically.
+    let maxBillableDuration: TimeInterval
     let now: @Sendable () -> Date
+
+    /// How often a write is retried when the session changed between the read and the write.
+    private static let attempts = 8
 
     struct StartOutcome: Sendable {
         var session: ChargingSession
@@ -16,61 +24,113 @@ struct SessionService: Sendable {
         var abandoned: ChargingSession?
     }
 
-    /// Starts a session, or returns the one this very start (same station, connector, id tag,
-    /// start time and meter start) already created. `accepted: false` records a session the
-    /// charger was told it may not run (`rejected`), so that its later stop still matches.
-    func start(
-        stationID: String, connectorID: Int, idTag: String, startedAt: Date, meterStartWh: Int64, accepted: Bool
-    ) async throws -> StartOutcome {
-        let now = now()
-        let key = ChargingSession.startKey(
-            stationID: stationID, connectorID: connectorID, idTag: idTag, startedAt: startedAt, meterStartWh: meterStartWh)
-        let outcome = try await database.write { connection -> StartOutcome in
-            if let existing = try connection.queryFirst(
-                "SELECT * FROM charging_sessions WHERE start_key = ?", key, map: ChargingSession.init(row:))
-            {
-                return StartOutcome(session: existing, created: false, abandoned: nil)
-            }
-            guard try TableStore<Station>.fetch(stationID, from: connection) != nil else {
-                throw APIError.validation(field: "stationId", "no station \(stationID)")
-            }
-            var abandoned: ChargingSession?
-            if accepted,
-                let open = try connection.queryFirst(
-                    "SELECT * FROM charging_sessions WHERE station_id = ? AND connector_id = ? AND status = 'active'",
-                    stationID, connectorID, map: ChargingSession.init(row:))
-            {
-                abandoned = try Self.abandon(open, at: max(startedAt, open.startedAt), now: now, in: connection)
-            }
-            let driverID = try connection.queryFirst("SELECT driver_id FROM id_tags WHERE id = ?", idTag) {
-                try $0.get(0, as: String?.self)
-            } ?? nil
-            let transactionID = try connection.queryFirst(
-                "SELECT coalesce(max(transaction_id), 0) + 1 FROM charging_sessions"
-            ) { try $0.get(0, as: Int.self) } ?? 1
-            guard transactionID <= Int(Int32.max) else {
-                throw APIError.conflict("transaction ids are exhausted")
-            }
-            let session = ChargingSession(
-                transactionId: transactionID, stationId: stationID, connectorId: connectorID, idTag: idTag,
-                driverId: driverID, startedAt: startedAt, meterStartWh: meterStartWh,
-                status: accepted ? .active : .rejected,
-                tariff: accepted ? try Self.tariff(for: stationID, at: startedAt, in: connection) : nil, now: now)
-            return StartOutcome(
-                session: try TableStore<ChargingSession>.insert(session, into: connection), created: true,
-                abandoned: abandoned)
-        }
-        if let abandoned = outcome.abandoned {
-            events.publish("session.stopped", stationID: abandoned.stationId, payload: abandoned)
-        }
-        if outcome.created {
-            events.publish("session.started", stationID: stationID, payload: outcome.session)
-        }
-        return outcome
+    /// What pricing a session needs besides the session itself.
+    struct PricingInputs: Sendable {
+        var samples: [(at: Date, energyWh: Int64)]
+        var membership: Membership?
     }
 
-    /// Records a meter reading: `registerWh` is the meter's absolute register (as in meterStart).
-    /// Energy never goes backwards; a reading older than the newest is kept but changes nothing.
+    /// The session changed between the read and the write: read and compute again.
+    private struct StaleRead: Error {}
+
+    /// Starts a session, or returns the one this very start (same station, connector, id tag,
+    /// reported start time and meter start) already created. `accepted: false` records a session the
+    /// charger was told it may not run (`rejected`), so that its later stop still matches.
+    /// `reportedStartedAt` is the charger's own time when `startedAt` replaced an implausible one.
+    func start(
+        stationID: String, connectorID: Int, idTag: String, startedAt: Date, reportedStartedAt: Date? = nil,
+        meterStartWh: Int64, accepted: Bool, flags: [SessionFlag] = [], requireKnownConnector: Bool = false
+    ) async throws -> StartOutcome {
+        let key = ChargingSession.startKey(
+            stationID: stationID, connectorID: connectorID, idTag: idTag, startedAt: reportedStartedAt ?? startedAt,
+            meterStartWh: meterStartWh)
+        var flags = flags
+        if !Plausible.meterRegisterWh.contains(meterStartWh), !flags.contains(.implausibleMeterStart) {
+            flags.append(.implausibleMeterStart)
+        }
+        for _ in 0..<Self.attempts {
+            // The session still open on the connector is closed as abandoned: price it before writing.
+            let open: (session: ChargingSession, inputs: PricingInputs)? =
+                accepted
+                ? try await database.read { connection in
+                    guard
+                        let open = try connection.queryFirst(
+                            "SELECT * FROM charging_sessions WHERE station_id = ? AND connector_id = ? AND status = 'active'",
+                            stationID, connectorID, map: ChargingSession.init(row:))
+                    else { return nil }
+                    return (open, try Self.pricingInputs(for: open, in: connection))
+                } : nil
+            let abandoned = open.map { open in
+                abandon(open.session, at: max(startedAt, open.session.startedAt), inputs: open.inputs)
+            }
+            let now = now()
+            let newFlags = flags
+            do {
+                let outcome = try await database.write { connection -> StartOutcome in
+                    if let existing = try connection.queryFirst(
+                        "SELECT * FROM charging_sessions WHERE start_key = ?", key, map: ChargingSession.init(row:))
+                    {
+                        return StartOutcome(session: existing, created: false, abandoned: nil)
+                    }
+                    guard try TableStore<Station>.fetch(stationID, from: connection) != nil else {
+                        throw SessionError.unknownStation(stationID)
+                    }
+                    if requireKnownConnector {
+                        let known = try connection.queryFirst(
+                            "SELECT 1 FROM connectors WHERE station_id = ? AND connector_id = ?", stationID, connectorID
+                        ) { _ in true }
+                        guard known != nil else {
+                            throw SessionError.unknownConnector(stationID: stationID, connectorID: connectorID)
+                        }
+                    }
+                    var closed: ChargingSession?
+                    if accepted {
+                        let current = try connection.queryFirst(
+                            "SELECT * FROM charging_sessions WHERE station_id = ? AND connector_id = ? AND status = 'active'",
+                            stationID, connectorID, map: ChargingSession.init(row:))
+                        if let current {
+                            guard let open, let abandoned, current.id == open.session.id,
+                                current.version == open.session.version
+                            else { throw StaleRead() }
+                            closed = try TableStore<ChargingSession>.update(
+                                abandoned, expectedVersion: current.version, in: connection)
+                        }
+                    }
+                    let driverID = try connection.queryFirst("SELECT driver_id FROM id_tags WHERE id = ?", idTag) {
+                        try $0.get(0, as: String?.self)
+                    } ?? nil
+                    let transactionID = try connection.queryFirst(
+                        "SELECT coalesce(max(transaction_id), 0) + 1 FROM charging_sessions"
+                    ) { try $0.get(0, as: Int.self) } ?? 1
+                    guard transactionID <= Int(Int32.max) else { throw SessionError.transactionIDsExhausted }
+                    var session = ChargingSession(
+                        transactionId: transactionID, stationId: stationID, connectorId: connectorID, idTag: idTag,
+                        driverId: driverID, startedAt: startedAt, meterStartWh: meterStartWh,
+                        status: accepted ? .active : .rejected,
+                        tariff: accepted ? try Self.tariff(for: stationID, at: startedAt, in: connection) : nil, now: now)
+                    session.startKey = key
+                    session.flags = newFlags
+                    return StartOutcome(
+                        session: try TableStore<ChargingSession>.insert(session, into: connection), created: true,
+                        abandoned: closed)
+                }
+                if let abandoned = outcome.abandoned {
+                    events.publish("session.stopped", stationID: abandoned.stationId, payload: abandoned)
+                }
+                if outcome.created {
+                    events.publish("session.started", stationID: stationID, payload: outcome.session)
+                }
+                return outcome
+            } catch is StaleRead {
+                continue
+            }
+        }
+        throw SessionError.concurrentUpdate
+    }
+
+    /// Records a meter reading: `registerWh` is the meter's absolute register (as in meterStart),
+    /// already checked to be plausible. Energy never goes backwards; a reading older than the newest
+    /// is kept but changes nothing.
     @discardableResult
     func recordSample(
         transactionID: Int, at: Date, registerWh: Int64?, powerW: Int64?
@@ -81,7 +141,10 @@ struct SessionService: Sendable {
                     "SELECT * FROM charging_sessions WHERE transaction_id = ?", transactionID,
                     map: ChargingSession.init(row:))
             else { return nil }
-            let energy = registerWh.map { max(0, $0 - session.meterStartWh) }
+            // Registers relative to an implausible meterStart mean nothing.
+            let energy =
+                session.flags.contains(.implausibleMeterStart) || !Plausible.meterRegisterWh.contains(session.meterStartWh)
+                ? nil : registerWh.map { max(0, $0 - session.meterStartWh) }
             try connection.run(
                 "INSERT INTO session_samples (session_id, at, energy_wh, power_w) VALUES (?, ?, ?, ?)", session.id, at,
                 energy ?? session.energyWh, powerW)
@@ -106,70 +169,98 @@ struct SessionService: Sendable {
         return updated
     }
 
+    /// Marks the session of a transaction with `flag`; nil when there is no such session.
+    @discardableResult
+    func flag(transactionID: Int, _ flag: SessionFlag) async throws -> ChargingSession? {
+        let now = now()
+        return try await database.write { connection -> ChargingSession? in
+            guard
+                var session = try connection.queryFirst(
+                    "SELECT * FROM charging_sessions WHERE transaction_id = ?", transactionID,
+                    map: ChargingSession.init(row:))
+            else { return nil }
+            guard !session.flags.contains(flag) else { return session }
+            let version = session.version
+            session.flags.append(flag)
+            session.updatedAt = now
+            return try TableStore<ChargingSession>.update(session, expectedVersion: version, in: connection)
+        }
+    }
+
     enum SessionReference: Sendable {
         case id(String)
         case transaction(Int)
     }
 
     /// Stops the session: energy, duration and cost, and — for a completed session with a
-    /// non-zero total — its one invoice, in the same transaction. Stopping again returns it as is.
+    /// non-zero total and no flag that blocks invoicing — its one invoice, written in the same
+    /// transaction as the stop. Stopping again returns it as is. Never throws for implausible
+    /// numbers: the session is closed and flagged, because a charger retries its stop until answered.
     func stop(
-        _ reference: SessionReference, meterStopWh: Int64, stoppedAt: Date, reason: String?
+        _ reference: SessionReference, meterStopWh: Int64, stoppedAt: Date, reason: String?, flags: [SessionFlag] = []
     ) async throws -> ChargingSession? {
-        let now = now()
         let dueDays = invoiceDueDays
-        let (session, invoice, changed) = try await database.write { connection -> (ChargingSession?, Invoice?, Bool) in
-            let found: ChargingSession?
-            switch reference {
-            case .id(let id): found = try TableStore<ChargingSession>.fetch(id, from: connection)
-            case .transaction(let transactionID):
-                found = try connection.queryFirst(
-                    "SELECT * FROM charging_sessions WHERE transaction_id = ?", transactionID,
-                    map: ChargingSession.init(row:))
+        for _ in 0..<Self.attempts {
+            let read = try await database.read { connection -> (ChargingSession, PricingInputs)? in
+                let found: ChargingSession?
+                switch reference {
+                case .id(let id): found = try TableStore<ChargingSession>.fetch(id, from: connection)
+                case .transaction(let transactionID):
+                    found = try connection.queryFirst(
+                        "SELECT * FROM charging_sessions WHERE transaction_id = ?", transactionID,
+                        map: ChargingSession.init(row:))
+                }
+                guard let found else { return nil }
+                return (found, try Self.pricingInputs(for: found, in: connection))
             }
-            guard var session = found else { return (nil, nil, false) }
-            switch session.status {
+            guard let (found, inputs) = read else { return nil }
+            let now = now()
+            var session = found
+            switch found.status {
             case .completed, .abandoned:
-                return (session, nil, false)
+                return found
             case .rejected:
-                guard session.stoppedAt == nil else { return (session, nil, false) }
-                let version = session.version
+                guard found.stoppedAt == nil else { return found }
                 session.stoppedAt = stoppedAt
                 session.meterStopWh = meterStopWh
                 session.stopReason = reason
                 session.updatedAt = now
-                return (try TableStore<ChargingSession>.update(session, expectedVersion: version, in: connection), nil, true)
             case .active:
-                break
+                session = completed(found, meterStopWh: meterStopWh, stoppedAt: stoppedAt, reason: reason, flags: flags,
+                    inputs: inputs, now: now)
             }
-            let version = session.version
-            session.stoppedAt = max(stoppedAt, session.startedAt)
-            session.meterStopWh = meterStopWh
-            session.energyWh = max(session.energyWh, meterStopWh - session.meterStartWh, 0)
-            session.stopReason = reason
-            session.status = .completed
-            session.currentPowerW = nil
-            session.updatedAt = now
-            session.cost = try Self.price(session, until: session.stoppedAt!, in: connection)
-            var invoice: Invoice?
-            if let cost = session.cost, cost.total.minorUnits > 0 {
-                invoice = try Self.issueInvoice(for: session, cost: cost, at: now, dueDays: dueDays, in: connection)
-                session.invoiceId = invoice?.id
+            let closed = session
+            do {
+                let (stored, invoice) = try await database.write { connection -> (ChargingSession, Invoice?) in
+                    guard let current = try TableStore<ChargingSession>.fetch(found.id, from: connection),
+                        current.version == found.version
+                    else { throw StaleRead() }
+                    var session = closed
+                    var invoice: Invoice?
+                    if session.status == .completed, let cost = session.cost, cost.total.minorUnits > 0,
+                        !session.flags.contains(where: \.blocksInvoicing)
+                    {
+                        invoice = try Self.issueInvoice(for: session, cost: cost, at: now, dueDays: dueDays, in: connection)
+                        session.invoiceId = invoice?.id
+                    }
+                    return (try TableStore<ChargingSession>.update(session, expectedVersion: found.version, in: connection), invoice)
+                }
+                events.publish("session.stopped", stationID: stored.stationId, payload: stored)
+                if let invoice { events.publish("invoice.issued", stationID: stored.stationId, payload: invoice) }
+                return stored
+            } catch is StaleRead {
+                continue
             }
-            return (try TableStore<ChargingSession>.update(session, expectedVersion: version, in: connection), invoice, true)
         }
-        if let session, changed {
-            events.publish("session.stopped", stationID: session.stationId, payload: session)
-        }
-        if let invoice { events.publish("invoice.issued", stationID: session?.stationId, payload: invoice) }
-        return session
+        throw SessionError.concurrentUpdate
     }
 
     /// The cost so far of an active session, as if it stopped now.
     func estimate(_ session: ChargingSession) async throws -> CostBreakdown? {
         guard session.status == .active, session.tariff != nil else { return session.cost }
         let until = max(now(), session.startedAt)
-        return try await database.read { connection in try Self.price(session, until: until, in: connection) }
+        let inputs = try await database.read { connection in try Self.pricingInputs(for: session, in: connection) }
+        return try? Self.price(session, until: until, inputs: inputs)
     }
 
     func session(_ id: String) async throws -> ChargingSession? {
@@ -187,19 +278,79 @@ struct SessionService: Sendable {
         try await database.read { try TableStore<ChargingSession>.list(where: filter, sort: nil, page: page, in: $0) }
     }
 
-    // MARK: Inside a transaction
+    // MARK: Closing, computed outside the writer
 
-    private static func abandon(_ open: ChargingSession, at: Date, now: Date, in connection: Connection) throws
-        -> ChargingSession
-    {
+    /// The active session closed at `stoppedAt` with `meterStopWh`: energy checked against the
+    /// plausible ranges, priced, and flagged where its numbers cannot be trusted.
+    func completed(
+        _ open: ChargingSession, meterStopWh: Int64, stoppedAt: Date, reason: String?, flags: [SessionFlag],
+        inputs: PricingInputs, now: Date
+    ) -> ChargingSession {
+        var session = open
+        for flag in flags where !session.flags.contains(flag) { session.flags.append(flag) }
+        session.stoppedAt = max(stoppedAt, session.startedAt)
+        session.meterStopWh = meterStopWh
+        let registersPlausible =
+            !session.flags.contains(.implausibleMeterStart) && Plausible.meterRegisterWh.contains(session.meterStartWh)
+        if registersPlausible, Plausible.meterRegisterWh.contains(meterStopWh), meterStopWh >= session.meterStartWh {
+            // Both within 0…10^12, so the difference cannot overflow.
+            session.energyWh = max(session.energyWh, meterStopWh - session.meterStartWh)
+        } else if registersPlausible, !session.flags.contains(.implausibleMeterStop) {
+            // A register outside the range or running backwards: the samples' energy stands, flagged.
+            session.flags.append(.implausibleMeterStop)
+        }
+        session.stopReason = reason
+        session.status = .completed
+        session.currentPowerW = nil
+        session.updatedAt = now
+        finishPricing(&session, until: session.stoppedAt!, inputs: inputs)
+        return session
+    }
+
+    private func abandon(_ open: ChargingSession, at: Date, inputs: PricingInputs) -> ChargingSession {
         var session = open
         session.status = .abandoned
         session.stoppedAt = at
         session.stopReason = "abandoned: a new session started on the connector"
         session.currentPowerW = nil
-        session.updatedAt = now
-        session.cost = try price(session, until: at, in: connection)
-        return try TableStore<ChargingSession>.update(session, expectedVersion: open.version, in: connection)
+        session.updatedAt = now()
+        finishPricing(&session, until: at, inputs: inputs)
+        return session
+    }
+
+    private func finishPricing(_ session: inout ChargingSession, until stop: Date, inputs: PricingInputs) {
+        if stop.timeIntervalSince(session.startedAt) > maxBillableDuration, !session.flags.contains(.implausibleDuration) {
+            session.flags.append(.implausibleDuration)
+        }
+        do {
+            session.cost = try Self.price(session, until: stop, inputs: inputs)
+        } catch {
+            session.cost = nil
+            if !session.flags.contains(.notPriced) { session.flags.append(.notPriced) }
+        }
+    }
+
+    static func price(_ session: ChargingSession, until stop: Date, inputs: PricingInputs) throws(TariffError) -> CostBreakdown? {
+        guard let tariff = session.tariff else { return nil }
+        let usage = ChargeUsage(
+            startedAt: session.startedAt, stoppedAt: stop, energyWh: session.energyWh, samples: inputs.samples,
+            chargingEndedAt: session.chargingEndedAt, membership: inputs.membership)
+        return try TariffCalculator(tariff: tariff).cost(of: usage)
+    }
+
+    // MARK: Inside a transaction
+
+    static func pricingInputs(for session: ChargingSession, in connection: Connection) throws -> PricingInputs {
+        guard session.tariff != nil else { return PricingInputs(samples: [], membership: nil) }
+        let samples = try connection.query(
+            "SELECT at, energy_wh FROM session_samples WHERE session_id = ? ORDER BY at", session.id
+        ) { (at: try $0.get(0, as: Date.self), energyWh: try $0.get(1, as: Int64.self)) }
+        let membership = try session.driverId.flatMap { driverID in
+            try connection.queryFirst("SELECT membership FROM drivers WHERE id = ?", driverID) {
+                Membership(rawValue: try $0.get(0, as: String.self))
+            } ?? nil
+        }
+        return PricingInputs(samples: samples, membership: membership)
     }
 
     /// The station's tariff if it is valid at `date`, else the default tariff, else none.
@@ -215,22 +366,6 @@ struct SessionService: Sendable {
         }
         return try connection.queryFirst("SELECT * FROM tariffs WHERE is_default = 1", map: Tariff.init(row:))
             .flatMap { valid($0) ? $0 : nil }
-    }
-
-    static func price(_ session: ChargingSession, until stop: Date, in connection: Connection) throws -> CostBreakdown? {
-        guard let tariff = session.tariff else { return nil }
-        let samples = try connection.query(
-            "SELECT at, energy_wh FROM session_samples WHERE session_id = ? ORDER BY at", session.id
-        ) { (at: try $0.get(0, as: Date.self), energyWh: try $0.get(1, as: Int64.self)) }
-        let membership = try session.driverId.flatMap { driverID in
-            try connection.queryFirst("SELECT membership FROM drivers WHERE id = ?", driverID) {
-                Membership(rawValue: try $0.get(0, as: String.self))
-            } ?? nil
-        }
-        let usage = ChargeUsage(
-            startedAt: session.startedAt, stoppedAt: stop, energyWh: session.energyWh, samples: samples,
-            chargingEndedAt: session.chargingEndedAt, membership: membership)
-        return TariffCalculator(tariff: tariff).cost(of: usage)
     }
 
     /// The next number of the year comes from a counter row updated in the same transaction as

@@ -74,14 +74,21 @@ struct SessionsController {
             try context.require(.admin, .operator)
             let (raw, body) = try await request.bodyAndJSON(as: StartRequest.self)
             var validator = Validator()
-            validator.check(body.connectorId >= 1, "connectorId", "must be 1 or more")
+            // An OCPP connector id is an int32; the session must name a connector the station has.
+            validator.check((1...Int(Int32.max)).contains(body.connectorId), "connectorId", "must be from 1 to 2147483647")
             validator.check(IdTag.isValid(body.idTag), "idTag", "must be 1–20 printable ASCII characters")
-            validator.check(body.meterStartWh >= 0, "meterStartWh", "must not be negative")
+            validator.check(
+                Plausible.meterRegisterWh.contains(body.meterStartWh), "meterStartWh",
+                "must be from 0 to \(Plausible.meterRegisterWh.upperBound)")
+            validator.check(
+                Plausible.chargerTime(body.startedAt, now: sessions.now()), "startedAt",
+                "must be after 2010-01-01 and at most a day ahead of now")
             try validator.throwIfInvalid()
             return try await idempotency.run(request, context: context, body: raw) {
                 let outcome = try await sessions.start(
                     stationID: body.stationId, connectorID: body.connectorId, idTag: body.idTag,
-                    startedAt: body.startedAt, meterStartWh: body.meterStartWh, accepted: true)
+                    startedAt: body.startedAt, meterStartWh: body.meterStartWh, accepted: true,
+                    requireKnownConnector: true)
                 return try JSONReply(
                     SessionView(session: outcome.session, durationSeconds: duration(outcome.session), estimatedCost: nil),
                     status: outcome.created ? .created : .ok,
@@ -93,17 +100,20 @@ struct SessionsController {
             let id = try context.parameters.require("id")
             let (raw, body) = try await request.bodyAndJSON(as: StopRequest.self)
             var validator = Validator()
-            validator.check(body.meterStopWh >= 0, "meterStopWh", "must not be negative")
+            validator.check(
+                Plausible.meterRegisterWh.contains(body.meterStopWh), "meterStopWh",
+                "must be from 0 to \(Plausible.meterRegisterWh.upperBound)")
+            validator.check(
+                Plausible.chargerTime(body.stoppedAt, now: sessions.now()), "stoppedAt",
+                "must be after 2010-01-01 and at most a day ahead of now")
             validator.text(body.reason, "reason", length: 0...200)
             try validator.throwIfInvalid()
             return try await idempotency.run(request, context: context, body: raw) {
-                guard let existing = try await sessions.session(id) else { throw APIError.notFound("no session \(id)") }
-                guard body.stoppedAt >= existing.startedAt else {
-                    throw APIError.validation(field: "stoppedAt", "must not be before the session's start")
-                }
+                guard let existing = try await sessions.session(id) else { throw SessionError.notFound(id) }
+                guard body.stoppedAt >= existing.startedAt else { throw SessionError.stopBeforeStart }
                 guard let session = try await sessions.stop(
                     .id(id), meterStopWh: body.meterStopWh, stoppedAt: body.stoppedAt, reason: body.reason)
-                else { throw APIError.notFound("no session \(id)") }
+                else { throw SessionError.notFound(id) }
                 return try JSONReply(SessionView(session: session, durationSeconds: duration(session), estimatedCost: nil))
             }
         }
@@ -120,14 +130,14 @@ struct SessionsController {
 
     private func visibleSession(_ id: String, context: AppRequestContext) async throws -> ChargingSession {
         let identity = try context.requireSignedIn()
-        guard let session = try await sessions.session(id) else { throw APIError.notFound("no session \(id)") }
+        guard let session = try await sessions.session(id) else { throw SessionError.notFound(id) }
         if identity.role == .driver {
             let owner = try await sessions.database.read { connection in
                 try connection.queryFirst("SELECT user_id FROM drivers WHERE id = ?", session.driverId ?? "") {
                     try $0.get(0, as: String?.self)
                 } ?? nil
             }
-            guard owner == identity.userID else { throw APIError.notFound("no session \(id)") }
+            guard owner == identity.userID else { throw SessionError.notFound(id) }
         }
         return session
     }

@@ -102,102 +102,160 @@ struct TariffCalculator: Sendable {
         var window: TariffWindow?
     }
 
-    func cost(of usage: ChargeUsage) -> CostBreakdown {
+    /// Spans up to this long are cut into segments day by day; longer ones are summed per week
+    /// (`WeeklyPattern`), so the work does not grow with the span.
+    static let dayByDaySpan: TimeInterval = 35 * 86_400
+
+    func cost(of usage: ChargeUsage) throws(TariffError) -> CostBreakdown {
         let currency = tariff.currency
-        let toMinor = Int64(pow(10, Double(6 - currency.minorDigits)))
+        let toMinor = Self.minorFactor(currency)
         var lines: [CostLine] = []
         let stop = max(usage.stoppedAt, usage.startedAt)
         let chargingEnd = min(max(usage.chargingEndedAt ?? stop, usage.startedAt), stop)
-        let segments = self.segments(from: usage.startedAt, to: stop)
 
-        // Energy, grouped by the price that applied.
-        let energy = EnergyCurve(usage: usage, stop: stop)
-        var energyByWindow: [(window: TariffWindow?, wh: Int64)] = []
-        for segment in segments {
-            let wh = energy.energy(at: segment.end) - energy.energy(at: segment.start)
-            if let index = energyByWindow.firstIndex(where: { $0.window == segment.window }) {
-                energyByWindow[index].wh += wh
-            } else {
-                energyByWindow.append((segment.window, wh))
-            }
-        }
-        if segments.isEmpty { energyByWindow = [(nil, usage.energyWh)] }
-        for (window, wh) in energyByWindow where wh != 0 || window == nil {
+        for (window, wh) in energyByWindow(usage, stop: stop) where wh != 0 || window == nil {
             let price = window?.energyPrice ?? tariff.energyPrice
+            let (quantity, overflow) = wh.multipliedReportingOverflow(by: 1000)
+            guard !overflow, let amount = Rounding.halfUp(wh, times: price.micros, dividedBy: 1000 * toMinor)
+            else { throw .amountOutOfRange }
             lines.append(
                 CostLine(
                     kind: .energy, description: window.map { "Energy \($0.label)" } ?? "Energy",
-                    quantity: Decimal6(micros: wh * 1000).formatted(minimumFractionDigits: 3), unit: "kWh",
-                    unitPrice: price.formatted(),
-                    amount: Money(
-                        minorUnits: Rounding.halfUp(wh, times: price.micros, dividedBy: 1000 * toMinor),
-                        currency: currency)))
+                    quantity: Decimal6(micros: quantity).formatted(minimumFractionDigits: 3), unit: "kWh",
+                    unitPrice: price.formatted(), amount: Money(minorUnits: amount, currency: currency)))
         }
 
-        // Charging time, grouped the same way.
         if tariff.timePrice != nil || tariff.windows.contains(where: { $0.timePrice != nil }) {
-            var secondsByWindow: [(window: TariffWindow?, seconds: Int64)] = []
-            for segment in self.segments(from: usage.startedAt, to: chargingEnd) {
-                let seconds = Int64((segment.end.timeIntervalSince(segment.start)).rounded())
-                if let index = secondsByWindow.firstIndex(where: { $0.window == segment.window }) {
-                    secondsByWindow[index].seconds += seconds
-                } else {
-                    secondsByWindow.append((segment.window, seconds))
-                }
-            }
-            for (window, seconds) in secondsByWindow {
+            for (window, seconds) in secondsByWindow(from: usage.startedAt, to: chargingEnd) {
                 guard let price = window?.timePrice ?? tariff.timePrice, seconds > 0 else { continue }
+                guard let hours = Rounding.halfUp(seconds, times: 1_000_000, dividedBy: 3600),
+                    let amount = Rounding.halfUp(seconds, times: price.micros, dividedBy: 3600 * toMinor)
+                else { throw .amountOutOfRange }
                 lines.append(
                     CostLine(
                         kind: .time, description: window.map { "Charging time \($0.label)" } ?? "Charging time",
-                        quantity: Decimal6(micros: Rounding.halfUp(seconds, times: 1_000_000, dividedBy: 3600))
-                            .formatted(minimumFractionDigits: 2),
-                        unit: "h", unitPrice: price.formatted(),
-                        amount: Money(
-                            minorUnits: Rounding.halfUp(seconds, times: price.micros, dividedBy: 3600 * toMinor),
-                            currency: currency)))
+                        quantity: Decimal6(micros: hours).formatted(minimumFractionDigits: 2),
+                        unit: "h", unitPrice: price.formatted(), amount: Money(minorUnits: amount, currency: currency)))
             }
         }
 
         if let fee = tariff.sessionFee, fee.micros != 0 {
+            guard let amount = Rounding.halfUp(fee.micros, dividedBy: toMinor) else { throw .amountOutOfRange }
             lines.append(
                 CostLine(
                     kind: .sessionFee, description: "Session fee", quantity: "1", unit: "session",
-                    unitPrice: fee.formatted(),
-                    amount: Money(minorUnits: Rounding.halfUp(fee.micros, dividedBy: toMinor), currency: currency)))
+                    unitPrice: fee.formatted(), amount: Money(minorUnits: amount, currency: currency)))
         }
 
         if let fee = tariff.idleFee, usage.chargingEndedAt != nil {
             let idleMinutes = Int64(stop.timeIntervalSince(chargingEnd) / 60) - Int64(tariff.idleGraceMinutes)
             if idleMinutes > 0 {
+                guard let amount = Rounding.halfUp(idleMinutes, times: fee.micros, dividedBy: toMinor) else {
+                    throw .amountOutOfRange
+                }
                 lines.append(
                     CostLine(
                         kind: .idleFee, description: "Idle fee after \(tariff.idleGraceMinutes) min grace",
                         quantity: String(idleMinutes), unit: "min", unitPrice: fee.formatted(),
-                        amount: Money(
-                            minorUnits: Rounding.halfUp(idleMinutes, times: fee.micros, dividedBy: toMinor),
-                            currency: currency)))
+                        amount: Money(minorUnits: amount, currency: currency)))
             }
         }
 
-        var subtotal = lines.reduce(Money.zero(currency)) { $0 + $1.amount }
+        var subtotal = Money.zero(currency)
+        for line in lines {
+            guard let sum = subtotal.adding(line.amount) else { throw .amountOutOfRange }
+            subtotal = sum
+        }
         if let membership = usage.membership, let percent = tariff.membershipDiscounts[membership.rawValue],
             percent.micros > 0
         {
-            let discount = Rounding.halfUp(subtotal.minorUnits, times: percent.micros, dividedBy: 100 * Decimal6.scale)
+            guard let discount = Rounding.halfUp(subtotal.minorUnits, times: percent.micros, dividedBy: 100 * Decimal6.scale),
+                let discounted = subtotal.subtracting(Money(minorUnits: discount, currency: currency))
+            else { throw .amountOutOfRange }
             lines.append(
                 CostLine(
                     kind: .discount, description: "\(membership.rawValue.capitalized) discount",
                     quantity: percent.formatted(minimumFractionDigits: 0), unit: "%", unitPrice: "",
                     amount: Money(minorUnits: -discount, currency: currency)))
-            subtotal = subtotal - Money(minorUnits: discount, currency: currency)
+            subtotal = discounted
         }
-        let tax = Money(
-            minorUnits: Rounding.halfUp(subtotal.minorUnits, times: tariff.taxRatePercent.micros, dividedBy: 100 * Decimal6.scale),
-            currency: currency)
+        guard
+            let taxMinor = Rounding.halfUp(
+                subtotal.minorUnits, times: tariff.taxRatePercent.micros, dividedBy: 100 * Decimal6.scale),
+            let total = subtotal.adding(Money(minorUnits: taxMinor, currency: currency))
+        else { throw .amountOutOfRange }
         return CostBreakdown(
-            currency: currency, lines: lines, subtotal: subtotal, tax: tax,
-            taxRatePercent: tariff.taxRatePercent.formatted(minimumFractionDigits: 0), total: subtotal + tax)
+            currency: currency, lines: lines, subtotal: subtotal, tax: Money(minorUnits: taxMinor, currency: currency),
+            taxRatePercent: tariff.taxRatePercent.formatted(minimumFractionDigits: 0), total: total)
+    }
+
+    /// Micro-units per minor unit: 10^4 for EUR, 10^6 for JPY, 10^3 for KWD.
+    static func minorFactor(_ currency: Currency) -> Int64 {
+        (0..<(6 - currency.minorDigits)).reduce(1) { product, _ in product * 10 }
+    }
+
+    /// Energy per price window, in order of first use; the parts add up to the session's energy.
+    func energyByWindow(_ usage: ChargeUsage, stop: Date) -> [(window: TariffWindow?, wh: Int64)] {
+        let energy = EnergyCurve(usage: usage, stop: stop)
+        guard stop.timeIntervalSince(usage.startedAt) > Self.dayByDaySpan, !tariff.windows.isEmpty else {
+            let segments = self.segments(from: usage.startedAt, to: stop)
+            guard !segments.isEmpty else { return [(nil, usage.energyWh)] }
+            var totals: [(window: TariffWindow?, wh: Int64)] = []
+            for segment in segments {
+                let wh = energy.energy(at: segment.end) - energy.energy(at: segment.start)
+                if let index = totals.firstIndex(where: { $0.window == segment.window }) {
+                    totals[index].wh += wh
+                } else {
+                    totals.append((segment.window, wh))
+                }
+            }
+            return totals
+        }
+        // Between two meter points energy flows evenly, so each window gets the share of the
+        // piece's energy that its share of the piece's time is.
+        let pattern = WeeklyPattern(tariff: tariff)
+        var shares = [Double](repeating: 0, count: pattern.slots.count)
+        for (from, to) in zip(energy.points, energy.points.dropFirst()) where to.at > from.at {
+            let seconds = pattern.seconds(from: from.at, to: to.at)
+            let span = to.at.timeIntervalSince(from.at)
+            let wh = Double(to.energyWh - from.energyWh)
+            for index in shares.indices { shares[index] += wh * seconds[index] / span }
+        }
+        return zip(pattern.slots, Self.wholeParts(of: shares, total: usage.energyWh)).map { ($0, $1) }
+    }
+
+    /// Charging seconds per price window over [start, end).
+    func secondsByWindow(from start: Date, to end: Date) -> [(window: TariffWindow?, seconds: Int64)] {
+        guard end.timeIntervalSince(start) > Self.dayByDaySpan, !tariff.windows.isEmpty else {
+            var totals: [(window: TariffWindow?, seconds: Int64)] = []
+            for segment in segments(from: start, to: end) {
+                let seconds = Int64((segment.end.timeIntervalSince(segment.start)).rounded())
+                if let index = totals.firstIndex(where: { $0.window == segment.window }) {
+                    totals[index].seconds += seconds
+                } else {
+                    totals.append((segment.window, seconds))
+                }
+            }
+            return totals
+        }
+        let pattern = WeeklyPattern(tariff: tariff)
+        // Spans here are bounded by the Date range (±10^11 s), so rounding to Int64 cannot trap.
+        return zip(pattern.slots, pattern.seconds(from: start, to: end)).map { ($0, Int64($1.rounded())) }
+    }
+
+    /// Rounds shares to whole numbers that add up to `total` exactly (largest remainder first).
+    static func wholeParts(of shares: [Double], total: Int64) -> [Int64] {
+        var parts = shares.map { Int64($0.rounded(.down)) }
+        guard !parts.isEmpty else { return parts }
+        let byRemainder = shares.indices.sorted { shares[$0] - shares[$0].rounded(.down) > shares[$1] - shares[$1].rounded(.down) }
+        var missing = total - parts.reduce(0, +)
+        for index in byRemainder where missing > 0 {
+            parts[index] += 1
+            missing -= 1
+        }
+        // Floating-point error beyond one unit per part lands on the largest part.
+        if missing != 0, let largest = parts.indices.max(by: { parts[$0] < parts[$1] }) { parts[largest] += missing }
+        return parts
     }
 
     /// The pieces of [start, end) over which one price applies, in order.
@@ -249,7 +307,7 @@ struct TariffCalculator: Sendable {
 /// Cumulative energy over time: piecewise linear through the meter samples, rounded to whole Wh
 /// at each point asked, so that the energy of adjacent pieces adds up to the total exactly.
 struct EnergyCurve {
-    private var points: [(at: Date, energyWh: Int64)]
+    private(set) var points: [(at: Date, energyWh: Int64)]
 
     init(usage: ChargeUsage, stop: Date) {
         var points: [(at: Date, energyWh: Int64)] = [(usage.startedAt, 0)]

@@ -105,7 +105,7 @@ struct TariffsController {
             let now = now()
             let stored = try await database.write { connection in
                 guard var tariff = try TableStore<Tariff>.fetch(id, from: connection) else {
-                    throw APIError.notFound("no tariff \(id)")
+                    throw TariffError.notFound(id)
                 }
                 let version = input.version ?? tariff.version
                 input.apply(to: &tariff)
@@ -126,9 +126,9 @@ struct TariffsController {
                     try $0.get(0, as: String.self)
                 }
                 guard users.isEmpty else {
-                    throw APIError.conflict("stations \(users.joined(separator: ", ")) use this tariff")
+                    throw TariffError.inUse(stationIDs: users)
                 }
-                guard try TableStore<Tariff>.delete(id, from: connection) else { throw APIError.notFound("no tariff \(id)") }
+                guard try TableStore<Tariff>.delete(id, from: connection) else { throw TariffError.notFound(id) }
             }
             return Response(status: .noContent)
         }
@@ -139,22 +139,39 @@ struct TariffsController {
             var validator = Validator()
             let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
             validator.check(energy.map { $0 >= .zero } ?? false, "energyKwh", "is required: a number of kWh ≥ 0")
+            validator.check(
+                energy.map { $0 <= Plausible.quoteEnergyKwh } ?? true, "energyKwh",
+                "must be at most \(Plausible.quoteEnergyKwh.formatted(minimumFractionDigits: 0))")
             let minutes = parameters.text("durationMinutes").flatMap(Decimal6.init)
             validator.check(minutes.map { $0 >= .zero } ?? false, "durationMinutes", "is required: minutes ≥ 0")
+            validator.check(
+                minutes.map { $0 <= Self.maxQuoteMinutes } ?? true, "durationMinutes",
+                "must be at most \(Self.maxQuoteMinutes.formatted(minimumFractionDigits: 0)) (one year)")
             let membership = validator.parse(parameters.text("membership"), as: Membership.self, field: "membership")
-            let startAt = try parameters.date("startAt") ?? now()
+            let now = now()
+            let startAt = try parameters.date("startAt") ?? now
+            validator.check(
+                startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
+                "must be after 2010-01-01 and at most a year ahead of now")
             try validator.throwIfInvalid()
             let seconds = Double(minutes!.micros) * 60 / Double(Decimal6.scale)
+            // Both bounded above, so these fit: at most 10^12 Wh and one year of seconds.
             let usage = ChargeUsage(
                 startedAt: startAt, stoppedAt: startAt.addingTimeInterval(seconds),
-                energyWh: Rounding.halfUp(energy!.micros, dividedBy: 1000), membership: membership)
-            return try jsonResponse(TariffCalculator(tariff: tariff).cost(of: usage))
+                energyWh: Rounding.halfUp(energy!.micros, dividedBy: 1000) ?? 0, membership: membership)
+            return try jsonResponse(try TariffCalculator(tariff: tariff).cost(of: usage))
         }
     }
 
+    static let maxQuoteMinutes = Decimal6(integer: 366 * 24 * 60)
+    static let quoteHorizon: TimeInterval = 366 * 86_400
+    /// Per kWh, hour, session or minute: far above any real price, low enough that no plausible
+    /// session's amount can overflow.
+    static let maxUnitPrice = Decimal6(integer: 10_000)
+
     private func tariff(_ id: String) async throws -> Tariff {
         guard let tariff = try await database.read({ try TableStore<Tariff>.fetch(id, from: $0) }) else {
-            throw APIError.notFound("no tariff \(id)")
+            throw TariffError.notFound(id)
         }
         return tariff
     }
@@ -167,7 +184,10 @@ struct TariffsController {
             ("idleFee", tariff.idleFee),
         ]
         for (field, price) in prices {
-            if let price { validator.check(price >= .zero, field, "must not be negative") }
+            if let price {
+                validator.check(price >= .zero, field, "must not be negative")
+                validator.check(price <= maxUnitPrice, field, "must be at most \(maxUnitPrice.formatted())")
+            }
         }
         validator.check((0...1440).contains(tariff.idleGraceMinutes), "idleGraceMinutes", "must be from 0 to 1440")
         validator.check(
@@ -180,8 +200,11 @@ struct TariffsController {
         for (index, window) in tariff.windows.enumerated() {
             validator.check(window.start != window.end, "windows[\(index)]", "start and end must differ")
             validator.check(window.daysOfWeek.map { !$0.isEmpty } ?? true, "windows[\(index)].daysOfWeek", "must not be empty")
-            if let price = window.energyPrice { validator.check(price >= .zero, "windows[\(index)].energyPrice", "must not be negative") }
-            if let price = window.timePrice { validator.check(price >= .zero, "windows[\(index)].timePrice", "must not be negative") }
+            for (name, price) in [("energyPrice", window.energyPrice), ("timePrice", window.timePrice)] {
+                guard let price else { continue }
+                validator.check(price >= .zero, "windows[\(index)].\(name)", "must not be negative")
+                validator.check(price <= maxUnitPrice, "windows[\(index)].\(name)", "must be at most \(maxUnitPrice.formatted())")
+            }
         }
         validator.check(tariff.windows.count <= 50, "windows", "at most 50")
         for (membership, percent) in tariff.membershipDiscounts {

@@ -7,6 +7,8 @@ enum AlertKind: String, Codable, Sendable, CaseIterable {
     case rebootedDuringSession = "rebooted_during_session"
     case sessionTooLong = "session_too_long"
     case unknownTransaction = "unknown_transaction"
+    /// A charger sent a meter reading, meter start/stop or clock outside the plausible range.
+    case implausibleChargerData = "implausible_charger_data"
 }
 
 enum AlertSeverity: String, Codable, Sendable, CaseIterable {

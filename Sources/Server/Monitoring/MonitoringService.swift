@@ -104,6 +104,28 @@ struct MonitoringService: ConnectorStatusRecording {
         publish(raised: raised, resolved: [])
     }
 
+    /// A charger sent numbers or a clock that cannot be right; one open alert per station, transaction and problem.
+    func implausibleChargerData(
+        stationID: String, transactionID: Int?, problem: SessionFlag, details: [String: String], at: Date
+    ) async throws {
+        var allDetails = details
+        if let transactionID { allDetails["transactionId"] = String(transactionID) }
+        allDetails["problem"] = problem.rawValue
+        let details = allDetails
+        let subject = transactionID.map { "transaction \($0)" } ?? "no transaction"
+        let raised = try await database.write { connection in
+            try Self.raise(
+                Alert(
+                    kind: .implausibleChargerData, severity: .warning,
+                    conditionKey: "implausible:\(stationID):\(transactionID.map(String.init) ?? "-"):\(problem.rawValue)",
+                    stationId: stationID, connectorId: nil,
+                    message: "\(stationID) sent implausible data (\(problem.rawValue), \(subject))", details: details,
+                    at: at),
+                in: connection)
+        }
+        publish(raised: raised, resolved: [])
+    }
+
     /// The periodic checks: stations offline past the grace period, sessions open too long.
     func runChecks() async throws {
         let now = now()

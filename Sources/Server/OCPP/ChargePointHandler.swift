@@ -138,51 +138,99 @@ struct ChargePointHandler: Sendable {
                 info: payload.string("info"), vendorErrorCode: payload.string("vendorErrorCode"), at: at, source: .ocpp))
     }
 
+    /// The charger's time if it is plausible, else the server's, with a flag saying so: a charger
+    /// whose clock is unset (1970, 0001) or far ahead must not stretch a session over years.
+    private func chargerTime(_ payload: [String: Any]) -> (at: Date, reported: Date?, flag: SessionFlag?) {
+        let now = now()
+        guard let reported = payload.string("timestamp").flatMap(OCPPTime.parse) else { return (now, nil, nil) }
+        guard Plausible.chargerTime(reported, now: now) else { return (now, reported, .implausibleTimestamp) }
+        return (reported, nil, nil)
+    }
+
     private func startTransaction(_ payload: [String: Any], stationID: String) async throws -> [String: Any] {
         let idTag = payload.string("idTag") ?? ""
-        let startedAt = payload.string("timestamp").flatMap(OCPPTime.parse) ?? now()
+        let time = chargerTime(payload)
+        let meterStart = Int64(payload.int("meterStart") ?? 0)
+        var flags = time.flag.map { [$0] } ?? []
+        if !Plausible.meterRegisterWh.contains(meterStart) { flags.append(.implausibleMeterStart) }
         // Checked again here: the charger may have accepted the tag from its cache.
         var info = try await authorizer.authorize(idTag, forStartTransaction: true)
         let outcome = try await sessions.start(
-            stationID: stationID, connectorID: payload.int("connectorId") ?? 1, idTag: idTag, startedAt: startedAt,
-            meterStartWh: Int64(payload.int("meterStart") ?? 0), accepted: info.status == .accepted)
+            stationID: stationID, connectorID: payload.int("connectorId") ?? 1, idTag: idTag, startedAt: time.at,
+            reportedStartedAt: time.reported, meterStartWh: meterStart, accepted: info.status == .accepted, flags: flags)
         if !outcome.created {
             // A retried start: answer as the first time, whatever the tag's count says now.
             info.status = outcome.session.status == .rejected ? (info.status == .accepted ? .invalid : info.status) : .accepted
+        }
+        if outcome.created {
+            for flag in flags {
+                try await monitoring.implausibleChargerData(
+                    stationID: stationID, transactionID: outcome.session.transactionId, problem: flag,
+                    details: [
+                        "meterStart": String(meterStart), "timestamp": payload.string("timestamp") ?? "",
+                    ], at: now())
+            }
         }
         // Always a transaction id, for a refused tag too, so the charger's StopTransaction matches.
         return ["transactionId": outcome.session.transactionId, "idTagInfo": Self.encode(info)]
     }
 
+    /// Always answered with a CALLRESULT when the payload is valid: a charger retries a transaction
+    /// message until it gets one, so implausible numbers close the session flagged instead of failing.
     private func stopTransaction(_ payload: [String: Any], stationID: String) async throws -> [String: Any] {
         let transactionID = payload.int("transactionId") ?? 0
-        let stoppedAt = payload.string("timestamp").flatMap(OCPPTime.parse) ?? now()
+        let time = chargerTime(payload)
+        let meterStop = Int64(payload.int("meterStop") ?? 0)
         let data = payload.objects("transactionData")
         if !data.isEmpty {
             try await meterValues(data, stationID: stationID, connectorID: 0, transactionID: transactionID)
         }
         let session = try await sessions.stop(
-            .transaction(transactionID), meterStopWh: Int64(payload.int("meterStop") ?? 0), stoppedAt: stoppedAt,
-            reason: payload.string("reason") ?? "Local")
-        if session == nil {
-            try await monitoring.unknownTransaction(stationID: stationID, transactionID: transactionID, at: stoppedAt)
+            .transaction(transactionID), meterStopWh: meterStop, stoppedAt: time.at,
+            reason: payload.string("reason") ?? "Local", flags: time.flag.map { [$0] } ?? [])
+        if let session {
+            for flag in session.flags where flag.blocksInvoicing {
+                try await monitoring.implausibleChargerData(
+                    stationID: stationID, transactionID: transactionID, problem: flag,
+                    details: [
+                        "meterStart": String(session.meterStartWh), "meterStop": String(meterStop),
+                        "timestamp": payload.string("timestamp") ?? "",
+                    ], at: now())
+            }
+        } else {
+            try await monitoring.unknownTransaction(stationID: stationID, transactionID: transactionID, at: time.at)
         }
         guard let idTag = payload.string("idTag") else { return [:] }
         return ["idTagInfo": Self.encode(try await authorizer.authorize(idTag, forStartTransaction: false))]
     }
 
     /// Stores every sampled value; the energy register and active power also move the session.
+    /// An implausible reading (or one with an implausible clock) is stored raw, without a normalized
+    /// value, and does not move the session: the session is flagged and an alert raised instead.
     private func meterValues(_ values: [[String: Any]], stationID: String, connectorID: Int, transactionID: Int?) async throws {
         var rows: [MeterValueRow] = []
+        var problems: [(flag: SessionFlag, details: [String: String])] = []
         for value in values {
-            guard let at = value.string("timestamp").flatMap(OCPPTime.parse) else { continue }
+            guard let reported = value.string("timestamp").flatMap(OCPPTime.parse) else { continue }
+            let clockPlausible = Plausible.chargerTime(reported, now: now())
+            let at = clockPlausible ? reported : now()
+            if !clockPlausible {
+                problems.append((.implausibleTimestamp, ["timestamp": value.string("timestamp") ?? ""]))
+            }
             var registerWh: Int64?
             var powerW: Int64?
             for sample in value.objects("sampledValue") {
                 let measurand = sample.string("measurand") ?? "Energy.Active.Import.Register"
                 let unit = sample.string("unit")
                 let raw = sample.string("value") ?? ""
-                let normalized = Self.normalize(raw, measurand: measurand, unit: unit, format: sample.string("format"))
+                let reading = Self.read(raw, measurand: measurand, unit: unit, format: sample.string("format"))
+                var normalized: Int64?
+                switch reading {
+                case .value(let number) where clockPlausible: normalized = number
+                case .implausible:
+                    problems.append((.implausibleMeterValue, ["measurand": measurand, "value": String(raw.prefix(64))]))
+                default: break
+                }
                 rows.append(
                     MeterValueRow(
                         stationID: stationID, connectorID: connectorID, transactionID: transactionID, at: at,
@@ -198,20 +246,46 @@ struct ChargePointHandler: Sendable {
             }
         }
         recorder.record(rows)
+        var reported: Set<SessionFlag> = []
+        for problem in problems where reported.insert(problem.flag).inserted {
+            if let transactionID {
+                try await sessions.flag(transactionID: transactionID, .implausibleMeterValue)
+            }
+            try await monitoring.implausibleChargerData(
+                stationID: stationID, transactionID: transactionID, problem: problem.flag, details: problem.details, at: now())
+        }
     }
 
-    /// Energy in Wh and power in W; nil for other measurands and signed data.
-    static func normalize(_ raw: String, measurand: String, unit: String?, format: String?) -> Int64? {
-        guard format != "SignedData", let number = Double(raw), number.isFinite else { return nil }
+    /// A sampled value as the server understands it.
+    enum MeterReading: Equatable {
+        /// Energy in Wh or power in W, within the plausible range.
+        case value(Int64)
+        /// An energy or power reading that is not a finite number within the plausible range.
+        case implausible
+        /// Another measurand, signed data or text: stored, never computed with.
+        case notNumeric
+    }
+
+    static func read(_ raw: String, measurand: String, unit: String?, format: String?) -> MeterReading {
+        guard format != "SignedData", measurand.hasPrefix("Energy") || measurand.hasPrefix("Power") else {
+            return .notNumeric
+        }
         let factor: Double
         switch (measurand, unit) {
         case (_, "kWh"), (_, "kW"): factor = 1000
         case ("Energy.Active.Import.Register", nil), ("Energy.Active.Export.Register", nil), (_, "Wh"): factor = 1
         case ("Power.Active.Import", nil), ("Power.Active.Export", nil), (_, "W"): factor = 1
-        default: return nil
+        default: return .notNumeric
         }
-        guard measurand.hasPrefix("Energy") || measurand.hasPrefix("Power") else { return nil }
-        return Int64((number * factor).rounded())
+        guard let number = Double(raw) else { return .notNumeric }
+        let range = measurand.hasPrefix("Energy") ? Plausible.meterRegisterWh : Plausible.powerW
+        return Plausible.integer(number, times: factor, within: range).map(MeterReading.value) ?? .implausible
+    }
+
+    /// Energy in Wh and power in W; nil for other measurands, signed data and implausible readings.
+    static func normalize(_ raw: String, measurand: String, unit: String?, format: String?) -> Int64? {
+        if case .value(let number) = read(raw, measurand: measurand, unit: unit, format: format) { return number }
+        return nil
     }
 
     static func encode(_ info: IdTagInfo) -> [String: Any] {
