@@ -121,6 +121,13 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "starting", metadata: ["version": .string(AppDependencies.version),
                                    "configuration": .dictionary(AppConfiguration.describe(sources).mapValues { .string($0) })])
+        // The database, the WAL and the listening socket need descriptors beyond the connections.
+        if let openFiles = OpenFileLimit.raiseToMaximum(), openFiles < configuration.http.maxConnections + 64 {
+            logger.warning(
+                "the open-file limit is below httpMaxConnections; connections beyond it will fail to be accepted",
+                metadata: ["openFileLimit": .stringConvertible(openFiles),
+                           "httpMaxConnections": .stringConvertible(configuration.http.maxConnections)])
+        }
 
         let dependencies: AppDependencies
         do {

@@ -10,5 +10,5 @@ struct HTTPConnectionLimits: Sendable, Equatable {
     /// Header fields per request; more is answered 431.
     var maxHeaderFields = 100
     /// Open connections of every kind (HTTP and OCPP WebSockets); more are refused with 503.
-    var maxConnections = 1000
+    var maxConnections = 16_384
 }
