@@ -30,6 +30,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "json|text (default json)") var logFormat: String?
     @Option(help: "Largest request body in bytes (default 1048576)") var maxBodyBytes: String?
     @Option(help: "Read-only database connections, 1–16 (default 2)") var dbReaders: String?
+    @Option(help: "Largest database size in 4 KiB pages, 0 for no limit (default 0)") var dbMaxPageCount: String?
     @Option(help: "Disk use % above which /health/ready warns (default 90)") var diskWarnPercent: String?
     @Option(help: "Disk use % above which /health/ready fails (default 95)") var diskFailPercent: String?
     @Option(help: "Memory limit for the health check, bytes (default: machine or cgroup)") var memoryLimitBytes: String?
@@ -57,7 +58,8 @@ struct ConfigurationOptions: ParsableArguments {
         var sources = ConfigurationSources()
         let flags: [(ConfigurationKey, String?)] = [
             (.data, data), (.host, host), (.port, port), (.logLevel, logLevel), (.logFormat, logFormat),
-            (.maxBodyBytes, maxBodyBytes), (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
+            (.maxBodyBytes, maxBodyBytes), (.dbReaders, dbReaders), (.dbMaxPageCount, dbMaxPageCount),
+            (.diskWarnPercent, diskWarnPercent),
             (.diskFailPercent, diskFailPercent), (.memoryLimitBytes, memoryLimitBytes),
             (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
             (.shutdownTimeoutSeconds, shutdownTimeoutSeconds), (.accessTokenTtlSeconds, accessTokenTtlSeconds),

@@ -12,6 +12,8 @@ struct AppConfiguration: Sendable {
     var logFormat: LogFormat
     var maxBodyBytes: Int
     var databaseReaders: Int
+    /// SQLite's `max_page_count` for the database; nil: only the disk limits its size.
+    var databaseMaxPageCount: Int?
     var diskWarnPercent: Double
     var diskFailPercent: Double
     var memoryLimitBytes: UInt64
@@ -74,6 +76,9 @@ extension ConfigurationKey {
     static let dbReaders = ConfigurationKey(
         name: "dbReaders", help: "Read-only database connections, each on its own thread (1–16)",
         defaultDescription: "2")
+    static let dbMaxPageCount = ConfigurationKey(
+        name: "dbMaxPageCount", help: "Largest database size in pages (4 KiB each); writes beyond it get 507. 0: no limit",
+        defaultDescription: "0")
     static let diskWarnPercent = ConfigurationKey(
         name: "diskWarnPercent", help: "Disk use (%) of the data directory above which health warns",
         defaultDescription: "90")
@@ -143,6 +148,7 @@ extension ConfigurationKey {
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
         .ocppMessageRetentionDays,
+        .dbMaxPageCount,
     ]
 }
 
@@ -220,6 +226,8 @@ extension AppConfiguration {
             logFormat: try reader.choice(.logFormat, default: .json),
             maxBodyBytes: try reader.integer(.maxBodyBytes, default: 1 << 20, in: 1...(100 << 20)),
             databaseReaders: try reader.integer(.dbReaders, default: 2, in: 1...16),
+            databaseMaxPageCount: { $0 == 0 ? nil : $0 }(
+                try reader.integer(.dbMaxPageCount, default: 0, in: 0...4_294_967_294)),
             diskWarnPercent: diskWarn,
             diskFailPercent: diskFail,
             memoryLimitBytes: UInt64(
