@@ -218,3 +218,24 @@ def test_data_directory_database_and_backups_are_owner_only(data_dir, tmp_path):
             server.stop()
     finally:
         os.umask(previous)
+
+
+def test_readiness_answers_503_while_the_writer_cannot_get_through(server, data_dir):
+    # Another process holding the write lock stalls the server's writer.
+    blocker = sqlite3.connect(data_dir / "csms.sqlite", timeout=10, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        status, report = readiness(server)
+        elapsed = time.monotonic() - started
+        assert status == 503, report
+        assert report["checks"]["database"]["status"] == "fail"
+        assert elapsed < 10, f"readiness took {elapsed:.1f} s"
+        assert server.json("GET", "/health")[0] == 200
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    deadline = time.monotonic() + 20
+    while readiness(server)[0] != 200:
+        assert time.monotonic() < deadline, "readiness did not recover after the stall"
+        time.sleep(0.5)
