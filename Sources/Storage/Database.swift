@@ -170,13 +170,22 @@ public final class Database: Sendable {
     }
 
     private static func commitBatch(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) {
-        // A transaction left open by a failure above must not swallow this batch.
+        var remaining = jobs
+        while !remaining.isEmpty {
+            remaining = commitTransaction(connection, remaining)
+        }
+    }
+
+    /// Runs `jobs` in one transaction and commits it; returns the jobs it did not get to because
+    /// SQLite rolled the transaction back by itself.
+    private static func commitTransaction(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) -> ArraySlice<WriteJob> {
+        // A transaction left open by a failure before must not swallow this one.
         if connection.isInTransaction { try? connection.execute("ROLLBACK") }
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             jobs.forEach { $0.fail(error) }
-            return
+            return []
         }
         var completions: [((any Error)?) -> Void] = []
         completions.reserveCapacity(jobs.count)
@@ -187,13 +196,12 @@ public final class Database: Sendable {
             case .failed(let error):
                 // SQLITE_FULL, IOERR or NOMEM may roll back the whole transaction, not just the
                 // failed write's savepoint: the writes before it are gone, and the ones after it
-                // would each autocommit on their own. Fail the lost ones with the cause and run the
-                // rest in a fresh transaction.
+                // would each autocommit on their own. Fail the lost ones with the cause; the rest
+                // go into a fresh transaction.
                 guard !connection.isInTransaction else { continue }
                 let cause: any Error = (error as? SQLiteError) ?? TransactionRolledBackError(cause: String(describing: error))
                 completions.forEach { $0(cause) }
-                commitBatch(connection, jobs[jobs.index(after: index)...])
-                return
+                return jobs[jobs.index(after: index)...]
             }
         }
         var commitError: (any Error)?
@@ -204,6 +212,7 @@ public final class Database: Sendable {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
         }
         completions.forEach { $0(commitError) }
+        return []
     }
 
     private static func runOnOwnThread<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -227,24 +236,6 @@ public struct TransactionRolledBackError: Error, Sendable, CustomStringConvertib
     public let cause: String
 
     public var description: String { "the write transaction was rolled back by SQLite: \(cause)" }
-}
-
-/// Room left under the database's page limit (`max_page_count`); freed pages count as room.
-public struct PageBudget: Sendable, Equatable {
-    public var pageSize: Int
-    public var usedPages: Int
-    public var maximumPages: Int
-
-    public var availableBytes: Int { max(0, maximumPages - usedPages) * pageSize }
-
-    static func measure(_ connection: Connection) throws -> PageBudget {
-        func pragma(_ name: String) throws -> Int {
-            try connection.queryFirst("PRAGMA \(name)") { try $0.get(0, as: Int.self) } ?? 0
-        }
-        return PageBudget(
-            pageSize: try pragma("page_size"), usedPages: try pragma("page_count") - pragma("freelist_count"),
-            maximumPages: try pragma("max_page_count"))
-    }
 }
 
 public struct DatabaseClosedError: Error, CustomStringConvertible {
