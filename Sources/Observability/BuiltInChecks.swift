@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -7,20 +8,33 @@ import Darwin
 #endif
 
 /// Probes the database through both paths: a query on a reader and a real write on the writer.
+/// The write probe also says how many bytes the database may still grow by (its page limit, when
+/// one is set); below `minimumHeadroomBytes` the database counts as full.
 public enum DatabaseHealthCheck {
+    public static let minimumHeadroomBytes = 256 << 10
+
     public static func make(
+        timeout: Duration = .seconds(2),
         read: @escaping @Sendable () async throws -> Void,
-        write: @escaping @Sendable () async throws -> Void
+        write: @escaping @Sendable () async throws -> Int
     ) -> HealthCheck {
-        HealthCheck(name: "database") {
+        // A stalled writer must not collect one queued probe per readiness request.
+        let writeProbe = SingleFlight(write)
+        return HealthCheck(name: "database", timeout: timeout) {
             let clock = ContinuousClock()
             let readTime = try await clock.measure { try await read() }
-            let writeTime = try await clock.measure { try await write() }
+            var headroomBytes = 0
+            let writeTime = try await clock.measure { headroomBytes = try await writeProbe.run() }
+            let full = headroomBytes < minimumHeadroomBytes
             return HealthCheckResult(
-                status: .pass, message: "read and write probes succeeded",
+                status: full ? .fail : .pass,
+                message: full
+                    ? "the database is at its size limit: \(headroomBytes) bytes left"
+                    : "read and write probes succeeded",
                 metadata: [
                     "readLatencyMs": String(format: "%.2f", readTime.milliseconds),
                     "writeLatencyMs": String(format: "%.2f", writeTime.milliseconds),
+                    "headroomBytes": String(headroomBytes),
                 ])
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 public enum HealthCheckStatus: String, Sendable, Codable, Comparable {
     case pass, warn, fail
@@ -93,29 +94,51 @@ public struct HealthMonitor: Sendable {
             version: version)
     }
 
+    /// Answers within the check's timeout even when the check cannot be cancelled (a probe stuck
+    /// behind a stalled database writer): the check runs in a task of its own, which is cancelled
+    /// and left to finish by itself when the timer wins. A task group would wait for it instead.
     public static func run(_ check: HealthCheck) async -> HealthCheckResult {
         let clock = ContinuousClock()
         let start = clock.now
-        var result = await withTaskGroup(of: HealthCheckResult?.self) { group in
-            group.addTask {
-                do {
-                    return try await check.run()
-                } catch {
-                    return HealthCheckResult(status: .fail, message: "check failed: \(error)")
-                }
-            }
-            group.addTask {
+        var result = await withCheckedContinuation { (continuation: CheckedContinuation<HealthCheckResult, Never>) in
+            let answer = FirstAnswer(continuation)
+            let timer = Task {
                 try? await Task.sleep(for: check.timeout)
-                return nil
+                return answer.give(
+                    HealthCheckResult(
+                        status: .fail, message: "check did not answer within \(Int(check.timeout.milliseconds)) ms"))
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-                ?? HealthCheckResult(
-                    status: .fail, message: "check did not answer within \(Int(check.timeout.milliseconds)) ms")
+            let work = Task {
+                let result: HealthCheckResult
+                do {
+                    result = try await check.run()
+                } catch {
+                    result = HealthCheckResult(status: .fail, message: "check failed: \(error)")
+                }
+                if answer.give(result) { timer.cancel() }
+            }
+            Task {
+                if await timer.value { work.cancel() }
+            }
         }
         result.responseTimeMs = (clock.now - start).milliseconds
         return result
+    }
+}
+
+/// Resumes a continuation with whichever answer comes first; later ones are dropped.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// True when this was the first answer.
+    func give(_ value: Value) -> Bool {
+        guard let continuation = continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(returning: value)
+        return true
     }
 }
 

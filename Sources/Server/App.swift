@@ -34,6 +34,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Largest request line plus headers in bytes; more is 431 (default 32768)") var httpMaxHeaderBytes: String?
     @Option(help: "Open connections above which new ones get 503 (default 16384)") var httpMaxConnections: String?
     @Option(help: "Read-only database connections, 1–16 (default 2)") var dbReaders: String?
+    @Option(help: "Largest database size in 4 KiB pages, 0 for no limit (default 0)") var dbMaxPageCount: String?
     @Option(help: "Disk use % above which /health/ready warns (default 90)") var diskWarnPercent: String?
     @Option(help: "Disk use % above which /health/ready fails (default 95)") var diskFailPercent: String?
     @Option(help: "Memory limit for the health check, bytes (default: machine or cgroup)") var memoryLimitBytes: String?
@@ -66,7 +67,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.maxBodyBytes, maxBodyBytes),
             (.httpHeaderTimeoutSeconds, httpHeaderTimeoutSeconds), (.httpIdleTimeoutSeconds, httpIdleTimeoutSeconds),
             (.httpMaxHeaderBytes, httpMaxHeaderBytes), (.httpMaxConnections, httpMaxConnections),
-            (.dbReaders, dbReaders), (.diskWarnPercent, diskWarnPercent),
+            (.dbReaders, dbReaders), (.dbMaxPageCount, dbMaxPageCount), (.diskWarnPercent, diskWarnPercent),
             (.diskFailPercent, diskFailPercent), (.memoryLimitBytes, memoryLimitBytes),
             (.registryPollSeconds, registryPollSeconds), (.kvSweepSeconds, kvSweepSeconds),
             (.shutdownTimeoutSeconds, shutdownTimeoutSeconds), (.accessTokenTtlSeconds, accessTokenTtlSeconds),

@@ -39,7 +39,9 @@ struct AppDependencies: Sendable {
         do {
             return try await Database.open(
                 path: configuration.databasePath, migrations: Schema.migrations,
-                options: .init(readerCount: readers ?? configuration.databaseReaders))
+                options: .init(
+                    readerCount: readers ?? configuration.databaseReaders,
+                    maximumPageCount: configuration.databaseMaxPageCount))
         } catch {
             throw StartupError(databaseError: error, path: configuration.databasePath)
         }
@@ -62,7 +64,10 @@ struct AppDependencies: Sendable {
 
         let databaseCheck = DatabaseHealthCheck.make(
             read: { _ = try await database.read { try $0.queryFirst("SELECT 1") { try $0.get(0, as: Int.self) } } },
-            write: { try await keyValue.set("health:write-probe", "ok", ttl: .seconds(60)) })
+            write: {
+                try await keyValue.set("health:write-probe", "ok", ttl: .seconds(60))
+                return try await database.pageBudget().availableBytes
+            })
         let diskCheck = DiskSpaceHealthCheck.make(
             path: configuration.dataDirectory, warnPercent: configuration.diskWarnPercent,
             failPercent: configuration.diskFailPercent)
@@ -172,12 +177,16 @@ struct AppDependencies: Sendable {
         return secret
     }
 
+    /// Creates the data directory owner-only (0700) and takes group and other access away from an
+    /// existing one: it holds the database and the signing secret.
     private static func prepareDataDirectory(_ path: String) throws {
         let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try manager.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try OwnerOnlyFiles.restrict(path)
         } catch {
-            throw StartupError("cannot create the data directory \(path): \(error.localizedDescription)")
+            throw StartupError("cannot create the data directory \(path): \(error)")
         }
         let probe = (path as NSString).appendingPathComponent(".write-probe-\(getpid())")
         guard manager.createFile(atPath: probe, contents: Data("ok".utf8)) else {

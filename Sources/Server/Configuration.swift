@@ -13,6 +13,8 @@ struct AppConfiguration: Sendable {
     var maxBodyBytes: Int
     var http: HTTPConnectionLimits
     var databaseReaders: Int
+    /// SQLite's `max_page_count` for the database; nil: only the disk limits its size.
+    var databaseMaxPageCount: Int?
     var diskWarnPercent: Double
     var diskFailPercent: Double
     var memoryLimitBytes: UInt64
@@ -90,6 +92,9 @@ extension ConfigurationKey {
     static let dbReaders = ConfigurationKey(
         name: "dbReaders", help: "Read-only database connections, each on its own thread (1–16)",
         defaultDescription: "2")
+    static let dbMaxPageCount = ConfigurationKey(
+        name: "dbMaxPageCount", help: "Largest database size in pages (4 KiB each); writes beyond it get 507. 0: no limit",
+        defaultDescription: "0")
     static let diskWarnPercent = ConfigurationKey(
         name: "diskWarnPercent", help: "Disk use (%) of the data directory above which health warns",
         defaultDescription: "90")
@@ -165,7 +170,7 @@ extension ConfigurationKey {
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
         .ocppMessageRetentionDays,
-        .sessionMaxBillableHours,
+        .sessionMaxBillableHours, .dbMaxPageCount,
     ]
 }
 
@@ -248,6 +253,8 @@ extension AppConfiguration {
                 maxHeaderBytes: try reader.integer(.httpMaxHeaderBytes, default: 32 * 1024, in: 1024...(1 << 20)),
                 maxConnections: try reader.integer(.httpMaxConnections, default: 16_384, in: 1...1_000_000)),
             databaseReaders: try reader.integer(.dbReaders, default: 2, in: 1...16),
+            databaseMaxPageCount: { $0 == 0 ? nil : $0 }(
+                try reader.integer(.dbMaxPageCount, default: 0, in: 0...4_294_967_294)),
             diskWarnPercent: diskWarn,
             diskFailPercent: diskFail,
             memoryLimitBytes: UInt64(

@@ -16,6 +16,7 @@ public final class Connection {
     private var transactionDepth = 0
 
     public init(path: String, mode: Mode, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        if mode == .readWrite { try OwnerOnlyFiles.prepareDatabase(at: path) }
         var handle: OpaquePointer?
         // NOMUTEX: each connection is confined to one thread, so SQLite's own mutex is wasted work.
         let flags: Int32 =

@@ -91,6 +91,13 @@ final class JobQueue<Job>: @unchecked Sendable {
         return taken
     }
 
+    /// Jobs waiting to be taken.
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count - head + background.count - backgroundHead
+    }
+
     func close() {
         condition.lock()
         closed = true

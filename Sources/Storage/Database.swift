@@ -15,11 +15,18 @@ public final class Database: Sendable {
         public var busyTimeoutMilliseconds: Int32
         /// The most writes one commit carries.
         public var maximumWriteBatch: Int
+        /// A limit on the database's size in pages (SQLite's `max_page_count`); writes beyond it
+        /// fail with `SQLITE_FULL` as on a full disk. Nil: only the disk limits it.
+        public var maximumPageCount: Int?
 
-        public init(readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5_000, maximumWriteBatch: Int = 512) {
+        public init(
+            readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5_000, maximumWriteBatch: Int = 512,
+            maximumPageCount: Int? = nil
+        ) {
             self.readerCount = readerCount
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.maximumWriteBatch = maximumWriteBatch
+            self.maximumPageCount = maximumPageCount
         }
     }
 
@@ -35,7 +42,7 @@ public final class Database: Sendable {
         let readQueue = self.readQueue
         writer = ConnectionWorker(
             name: "sqlite-writer", connection: writerConnection, queue: writeQueue,
-            maximumBatch: options.maximumWriteBatch, process: Database.commitBatch)
+            maximumBatch: options.maximumWriteBatch, process: { connection, jobs in Database.commitBatch(connection, jobs[...]) })
         readers = readerConnections.enumerated().map { index, connection in
             ConnectionWorker(
                 name: "sqlite-reader-\(index)", connection: connection, queue: readQueue,
@@ -52,6 +59,9 @@ public final class Database: Sendable {
         try await runOnOwnThread {
             let writer = try Connection(
                 path: path, mode: .readWrite, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            if let maximumPageCount = options.maximumPageCount {
+                try writer.execute("PRAGMA max_page_count = \(maximumPageCount)")
+            }
             let migrator = Migrator(migrations: migrations)
             if migrate {
                 try migrator.migrate(writer)
@@ -79,7 +89,7 @@ public final class Database: Sendable {
                 run: { connection in
                     do {
                         let value = try connection.savepoint { try body(connection) }
-                        return { commitError in
+                        return .ran { commitError in
                             if let commitError {
                                 continuation.resume(throwing: commitError)
                             } else {
@@ -88,13 +98,22 @@ public final class Database: Sendable {
                         }
                     } catch {
                         continuation.resume(throwing: error)
-                        return nil
+                        return .failed(error)
                     }
                 },
                 fail: { continuation.resume(throwing: $0) })
             if !writeQueue.push(job, background: background) { continuation.resume(throwing: DatabaseClosedError()) }
         }
     }
+
+    /// How much room the page limit leaves, measured on the writer, where the limit is set.
+    /// Goes through the write queue like any write, so it also tells whether writes get through.
+    public func pageBudget() async throws -> PageBudget {
+        try await write { connection in try PageBudget.measure(connection) }
+    }
+
+    /// Writes waiting for the writer (tests use it to line writes up in one batch).
+    var queuedWriteCount: Int { writeQueue.count }
 
     /// Runs `body` on a reader connection inside one read transaction: a consistent snapshot.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
@@ -138,24 +157,52 @@ public final class Database: Sendable {
 
     private typealias ReadJob = (Connection) -> Void
 
-    /// `run` executes the write inside the batch transaction and returns what to call once the
-    /// commit's outcome is known (nil when the write failed and was already answered).
+    /// `run` executes the write inside the batch transaction and says whether it ran (with what to
+    /// call once the commit's outcome is known) or failed (and was already answered).
     private struct WriteJob {
-        let run: (Connection) -> (((any Error)?) -> Void)?
+        let run: (Connection) -> WriteOutcome
         let fail: (any Error) -> Void
     }
 
-    private static func commitBatch(_ connection: Connection, _ jobs: [WriteJob]) {
+    private enum WriteOutcome {
+        case ran(((any Error)?) -> Void)
+        case failed(any Error)
+    }
+
+    private static func commitBatch(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) {
+        var remaining = jobs
+        while !remaining.isEmpty {
+            remaining = commitTransaction(connection, remaining)
+        }
+    }
+
+    /// Runs `jobs` in one transaction and commits it; returns the jobs it did not get to because
+    /// SQLite rolled the transaction back by itself.
+    private static func commitTransaction(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) -> ArraySlice<WriteJob> {
+        // A transaction left open by a failure before must not swallow this one.
+        if connection.isInTransaction { try? connection.execute("ROLLBACK") }
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             jobs.forEach { $0.fail(error) }
-            return
+            return []
         }
         var completions: [((any Error)?) -> Void] = []
         completions.reserveCapacity(jobs.count)
-        for job in jobs {
-            if let completion = job.run(connection) { completions.append(completion) }
+        for index in jobs.indices {
+            switch jobs[index].run(connection) {
+            case .ran(let completion):
+                completions.append(completion)
+            case .failed(let error):
+                // SQLITE_FULL, IOERR or NOMEM may roll back the whole transaction, not just the
+                // failed write's savepoint: the writes before it are gone, and the ones after it
+                // would each autocommit on their own. Fail the lost ones with the cause; the rest
+                // go into a fresh transaction.
+                guard !connection.isInTransaction else { continue }
+                let cause: any Error = (error as? SQLiteError) ?? TransactionRolledBackError(cause: String(describing: error))
+                completions.forEach { $0(cause) }
+                return jobs[jobs.index(after: index)...]
+            }
         }
         var commitError: (any Error)?
         do {
@@ -165,6 +212,7 @@ public final class Database: Sendable {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
         }
         completions.forEach { $0(commitError) }
+        return []
     }
 
     private static func runOnOwnThread<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -180,6 +228,14 @@ public final class Database: Sendable {
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// SQLite rolled back a whole write transaction by itself after another write in it failed with
+/// something other than a `SQLiteError` (which the lost writes get instead); this write was lost with it.
+public struct TransactionRolledBackError: Error, Sendable, CustomStringConvertible {
+    public let cause: String
+
+    public var description: String { "the write transaction was rolled back by SQLite: \(cause)" }
 }
 
 public struct DatabaseClosedError: Error, CustomStringConvertible {

@@ -34,6 +34,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         case notADatabase
         case corrupt
         case readOnly
+        /// The disk, or the database's configured page limit, is full.
+        case full
         case other
     }
 
@@ -51,6 +53,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         case SQLITE_NOTADB: return .notADatabase
         case SQLITE_CORRUPT: return .corrupt
         case SQLITE_READONLY: return .readOnly
+        case SQLITE_FULL: return .full
         default: return .other
         }
     }

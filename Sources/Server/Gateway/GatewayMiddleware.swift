@@ -147,6 +147,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return APIError(
                 status: .unprocessableContent, slug: "reference-error", title: "Invalid reference",
                 detail: "a referenced record does not exist, or this record is still referenced")
+        case let error as SQLiteError where error.kind == .full:
+            return APIError(
+                status: .init(code: 507, reasonPhrase: "Insufficient Storage"), slug: "insufficient-storage",
+                title: "Insufficient storage", detail: "the database is full; the write was not saved: retry later")
         default:
             return APIError(
                 status: .internalServerError, slug: "internal-error", title: "Internal server error",
