@@ -8,7 +8,7 @@ struct OCPPLogEntry: Codable, Sendable {
     var messageType: Int
     var action: String?
     var messageId: String?
-    /// The whole frame as sent or received.
+    /// The whole frame as sent or received, secrets redacted (see `OCPPSecretRedaction`).
     var payload: String
     var at: Date
 }
@@ -48,7 +48,11 @@ final class OCPPRecorder: Sendable {
         self.database = database
     }
 
+    /// Keeps `entry` for the message log; secrets are redacted here, the one way in, so neither
+    /// the stored log nor a station's last messages ever hold them.
     func log(_ entry: OCPPLogEntry) {
+        var entry = entry
+        entry.payload = OCPPSecretRedaction.redact(entry.payload)
         pending.withLock {
             $0.messages.append(entry)
             $0.lastSeen[entry.stationId] = max($0.lastSeen[entry.stationId] ?? .distantPast, entry.at)
