@@ -96,7 +96,7 @@ struct OCPPFrameFuzzTests {
                 #expect(result == .error(.formationViolation), "\(context)")
                 continue
             }
-            guard frame.count > 1, let id = frame[1] as? String, !id.isEmpty else {
+            guard frame.count > 1, let id = frame[1] as? String, !id.isEmpty, id.count <= OCPPFrame.maximumMessageIDLength else {
                 #expect(result == .error(.formationViolation), "\(context)")
                 continue
             }

@@ -63,6 +63,7 @@ struct OCPPHardeningTests {
                     stationId: "CP1", direction: "in", messageType: 3, action: nil, messageId: "g1",
                     payload: #"[3,"g1",{"configurationKey":[{"key":"AuthorizationKey","readonly":false,"value":"\#(Self.chargerKey)"}]}]"#,
                     at: Date()))
+            try await recorder.flush()
             let stored = try await dependencies.database.read { connection in
                 try connection.query("SELECT payload FROM ocpp_messages") { row in try row.get("payload", as: String.self) }
             }
