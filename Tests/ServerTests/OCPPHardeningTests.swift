@@ -74,6 +74,30 @@ struct OCPPHardeningTests {
         }
     }
 
+    @Test("messages stored before redaction existed are redacted by the next retention run")
+    func legacyMessagesAreRedacted() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let secret = #"{"key":"AuthorizationKey","value":"\#(Self.chargerKey)"}"#
+            let plain = #"[2,"h","Heartbeat",{}]"#
+            _ = try await dependencies.database.write { connection in
+                for payload in [secret, plain] {
+                    try connection.run(
+                        "INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at) VALUES ('CP1', 'out', 2, 'ChangeConfiguration', NULL, ?, ?)",
+                        payload, Date())
+                }
+            }
+            try await dependencies.ocpp.recorder.prune(before: Date.distantPast)
+            let stored = try await dependencies.database.read { connection in
+                try connection.query("SELECT payload FROM ocpp_messages ORDER BY id") { row in try row.get("payload", as: String.self) }
+            }
+            #expect(stored.count == 2)
+            #expect(stored.allSatisfy { !$0.contains(Self.chargerKey) })
+            #expect(stored.last == plain)
+        }
+    }
+
     @Test("thousands of CALLs with unknown actions each get NotImplemented and share one metric series")
     func unknownActionsAreOneSeries() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
