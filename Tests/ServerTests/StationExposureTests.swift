@@ -54,6 +54,8 @@ struct StationExposureTests {
             let refused = try await client.call(.post, "/api/v1/stations", token: admin, json: created)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.fieldErrors == [field])
+            let halfCoordinates = try await client.call(.patch, "/api/v1/stations/CP1", token: admin, json: ["latitude": 10])
+            #expect(halfCoordinates.status == .unprocessableContent && halfCoordinates.fieldErrors == ["latitude"])
             let stored = try await client.call(.get, "/api/v1/stations/CP1", token: admin)
             #expect((stored[field] as? String)?.count ?? 0 < 1000)
         }

@@ -133,9 +133,7 @@ struct StationsController {
                 body.tariffId.apply(to: &station.tariffId)
                 if let status { station.status = status }
                 if let registration { station.registration = registration }
-                guard (station.latitude == nil) == (station.longitude == nil) else {
-                    throw APIError.validation(field: "latitude", "latitude and longitude are set together")
-                }
+                guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
             }
             return try jsonResponse(view)
         }
