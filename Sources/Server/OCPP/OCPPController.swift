@@ -258,7 +258,10 @@ struct OCPPController {
         guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any] else { return }
         var values: [String: String] = [:]
         for entry in object.objects("configurationKey") {
-            if let key = entry.string("key") { values[key] = entry.string("value") ?? "" }
+            // A charger may echo its password; we keep only that one is set.
+            if let key = entry.string("key") {
+                values[key] = OCPPSecretRedaction.isSecretKey(key) ? OCPPSecretRedaction.placeholder : entry.string("value") ?? ""
+            }
         }
         guard !values.isEmpty else { return }
         let update = values

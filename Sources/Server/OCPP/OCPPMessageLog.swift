@@ -8,7 +8,7 @@ struct OCPPLogEntry: Codable, Sendable {
     var messageType: Int
     var action: String?
     var messageId: String?
-    /// The whole frame as sent or received.
+    /// The whole frame as sent or received, secrets redacted (see `OCPPSecretRedaction`).
     var payload: String
     var at: Date
 }
@@ -48,7 +48,11 @@ final class OCPPRecorder: Sendable {
         self.database = database
     }
 
+    /// Keeps `entry` for the message log; secrets are redacted here, the one way in, so neither
+    /// the stored log nor a station's last messages ever hold them.
     func log(_ entry: OCPPLogEntry) {
+        var entry = entry
+        entry.payload = OCPPSecretRedaction.redact(entry.payload)
         pending.withLock {
             $0.messages.append(entry)
             $0.lastSeen[entry.stationId] = max($0.lastSeen[entry.stationId] ?? .distantPast, entry.at)
@@ -112,11 +116,51 @@ final class OCPPRecorder: Sendable {
         }
     }
 
-    /// Deletes messages and meter values older than the retention period.
+    /// Deletes messages and meter values older than the retention period; the first time in a
+    /// process, also redacts messages stored before redaction existed.
     func prune(before cutoff: Date) async throws {
         try await database.write { connection in
             try connection.run("DELETE FROM ocpp_messages WHERE at < ?", cutoff)
             try connection.run("DELETE FROM meter_values WHERE at < ?", cutoff)
+        }
+        if !storedSecretsRedacted.withLock({ $0 }) {
+            _ = try await redactStoredSecrets()
+            storedSecretsRedacted.withLock { $0 = true }
+        }
+    }
+
+    private let storedSecretsRedacted = Mutex(false)
+
+    /// Redacts secrets in stored messages, a page at a time: read and redacted outside the writer,
+    /// only the changed rows written. Returns how many rows changed.
+    func redactStoredSecrets() async throws -> Int {
+        var after: Int64 = 0
+        var changed = 0
+        while true {
+            let from = after
+            let page = try await database.read { connection in
+                try connection.query(
+                    """
+                    SELECT id, payload FROM ocpp_messages
+                    WHERE id > ? AND (payload LIKE '%key%' OR payload LIKE '%password%' OR payload LIKE '%secret%'
+                        OR payload LIKE '%token%' OR payload LIKE '%://%')
+                    ORDER BY id LIMIT 500
+                    """, from
+                ) { row in (try row.get("id", as: Int64.self), try row.get("payload", as: String.self)) }
+            }
+            guard let last = page.last else { return changed }
+            after = last.0
+            let updates = page.compactMap { id, payload -> (Int64, String)? in
+                let redacted = OCPPSecretRedaction.redact(payload)
+                return redacted == payload ? nil : (id, redacted)
+            }
+            guard !updates.isEmpty else { continue }
+            try await database.write(background: true) { connection in
+                for (id, payload) in updates {
+                    try connection.run("UPDATE ocpp_messages SET payload = ? WHERE id = ?", payload, id)
+                }
+            }
+            changed += updates.count
         }
     }
 }

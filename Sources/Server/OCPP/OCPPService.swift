@@ -109,17 +109,10 @@ struct OCPPService: Sendable {
                 }
                 metrics.connected.set(Int64(registry.count))
                 logger.info("charge point connected")
-                // Whichever ends first ends the connection: the peer closing (read loop), or the
-                // keep-alive giving up on a silent peer — then the read loop is cancelled, so a dead
-                // peer that never closes its socket is still reaped.
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await readLoop(inbound, connection: connection, logger: logger) }
-                    if let interval = settings.pingInterval {
-                        group.addTask { await keepAlive(connection, every: interval, logger: logger) }
-                    }
-                    await group.next()
-                    group.cancelAll()
-                }
+                let loop = ChargePointFrameLoop(
+                    connection: connection, maxFrameSize: settings.maxFrameSize, pingInterval: settings.pingInterval,
+                    readAhead: ChargePointFrameLoop.defaultReadAhead, logger: logger)
+                await loop.run(inbound) { text in await process(text, connection: connection, logger: logger) }
                 await connection.close()
                 if registry.unregister(connection) {
                     try await setOnline(chargePointID, false)
@@ -139,66 +132,6 @@ struct OCPPService: Sendable {
             station.lastSeenAt = at
         }
         try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
-    }
-
-    /// Pings at the interval; returns (ending the connection) when the peer has not answered
-    /// the last two pings. Runs until cancelled otherwise.
-    private func keepAlive(_ connection: ChargePointConnection, every interval: Duration, logger: Logger) async {
-        while true {
-            do { try await Task.sleep(for: interval) } catch { return }
-            if ContinuousClock.now - connection.lastPongAt > interval * 2 + .seconds(1) {
-                logger.notice("no pong from the charge point; closing")
-                await connection.close(code: .goingAway)
-                return
-            }
-            try? await connection.sendFrame(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "csms")))
-        }
-    }
-
-    private func readLoop(
-        _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>, connection: ChargePointConnection, logger: Logger
-    ) async {
-        var fragments: ByteBuffer?
-        do {
-            for try await frame in inbound {
-                switch frame.opcode {
-                case .text:
-                    if frame.fin {
-                        await process(String(buffer: frame.unmaskedData), connection: connection, logger: logger)
-                    } else {
-                        fragments = frame.unmaskedData
-                    }
-                case .continuation:
-                    guard var buffer = fragments else { continue }
-                    var data = frame.unmaskedData
-                    buffer.writeBuffer(&data)
-                    guard buffer.readableBytes <= settings.maxFrameSize else {
-                        await connection.close(code: .messageTooLarge)
-                        return
-                    }
-                    if frame.fin {
-                        fragments = nil
-                        await process(String(buffer: buffer), connection: connection, logger: logger)
-                    } else {
-                        fragments = buffer
-                    }
-                case .ping:
-                    try await connection.sendFrame(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-                case .pong:
-                    connection.pongReceived()
-                case .connectionClose:
-                    await connection.close()
-                    return
-                case .binary:
-                    await connection.close(code: .unacceptableData)
-                    return
-                default:
-                    continue
-                }
-            }
-        } catch {
-            logger.debug("read loop ended", metadata: ["error": .string("\(error)")])
-        }
     }
 
     /// One text message: parse, validate, dispatch, answer — and log both directions.
@@ -263,7 +196,7 @@ struct OCPPService: Sendable {
 
     private func answer(error: OCPPError, id: String, action: String?, connection: ChargePointConnection) async {
         let reply = OCPPFrame.encodeError(id: id, error)
-        metrics.message(direction: "in", action: action ?? "unparsed", result: "error")
+        metrics.message(direction: "in", action: action, result: "error")
         metrics.callError(code: error.code.rawValue)
         try? await connection.sendText(reply)
         recorder.log(
@@ -306,7 +239,24 @@ struct OCPPMetrics: Sendable {
                 namespace: "ocpp", metricName: "connected_charge_points", unitName: "", helpText: "Charge points connected now"))
     }
 
-    func message(direction: String, action: String, result: String) {
+    /// Label values come only from these sets: a label taken from the wire as it is would let a
+    /// charger make a new series per message (20,000 unknown actions, 20,000 series).
+    static let knownActions = Set(OCPPSchemas.chargePointRequests.keys).union(OCPPSchemas.centralSystemRequests.keys)
+    static let knownDirections: Set<String> = ["in", "out"]
+    static let knownResults: Set<String> = ["result", "error", "sent"]
+    static let knownOutcomes: Set<String> = ["result", "error", "timeout"]
+    static let knownErrorCodes = Set(OCPPErrorCode.allCases.map(\.rawValue))
+
+    /// `value` when it is one of `known`, otherwise "unknown".
+    static func label(_ value: String?, from known: Set<String>) -> String {
+        guard let value, known.contains(value) else { return "unknown" }
+        return value
+    }
+
+    func message(direction: String, action: String?, result: String) {
+        let direction = Self.label(direction, from: Self.knownDirections)
+        let action = Self.label(action, from: Self.knownActions)
+        let result = Self.label(result, from: Self.knownResults)
         counters.series("m\(direction)|\(action)|\(result)") {
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -317,6 +267,7 @@ struct OCPPMetrics: Sendable {
     }
 
     func callError(code: String) {
+        let code = Self.label(code, from: Self.knownErrorCodes)
         counters.series("e\(code)") {
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -326,6 +277,8 @@ struct OCPPMetrics: Sendable {
     }
 
     func outboundCall(action: String, outcome: String, duration: Duration) {
+        let action = Self.label(action, from: Self.knownActions)
+        let outcome = Self.label(outcome, from: Self.knownOutcomes)
         histograms.series("\(action)|\(outcome)") {
             registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(

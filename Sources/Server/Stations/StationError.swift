@@ -3,18 +3,21 @@ enum StationError: DomainError {
     case connectorNotFound(stationID: String, connectorID: Int)
     case duplicateConnector(stationID: String, connectorID: Int)
     case unknownTariff(String)
+    /// A change would leave one of latitude and longitude set without the other.
+    case incompleteCoordinates
 
     var kind: DomainErrorKind {
         switch self {
         case .connectorNotFound: .notFound
         case .duplicateConnector: .conflict
-        case .unknownTariff: .invalid
+        case .unknownTariff, .incompleteCoordinates: .invalid
         }
     }
 
     var fields: [FieldError] {
         switch self {
         case .unknownTariff(let id): [FieldError(field: "tariffId", message: "no tariff \(id)")]
+        case .incompleteCoordinates: [FieldError(field: "latitude", message: "latitude and longitude are set together")]
         default: []
         }
     }
@@ -24,6 +27,7 @@ enum StationError: DomainError {
         case .connectorNotFound(let station, let connector): "station \(station) has no connector \(connector)"
         case .duplicateConnector(let station, let connector): "station \(station) already has a connector \(connector)"
         case .unknownTariff(let id): "tariffId: no tariff \(id)"
+        case .incompleteCoordinates: "latitude: latitude and longitude are set together"
         }
     }
 }

@@ -74,10 +74,13 @@ struct StationsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/stations") { request, context in
-            try context.requireSignedIn()
+            let identity = try context.requireSignedIn()
             let query = try Self.query(from: request.uri.queryParameters)
             let page = try PageRequest(from: request.uri.queryParameters)
             let result = try await repository.list(query, page: page)
+            if identity.role == .driver {
+                return try jsonResponse(ListResponse(items: result.items.map(PublicStationView.init), nextCursor: result.nextCursor))
+            }
             return try jsonResponse(ListResponse(items: result.items, nextCursor: result.nextCursor))
         }
         router.get("/api/v1/stations/availability") { _, context in
@@ -85,9 +88,11 @@ struct StationsController {
             return try jsonResponse(try await repository.availability())
         }
         router.get("/api/v1/stations/{id}") { _, context in
-            try context.requireSignedIn()
+            let identity = try context.requireSignedIn()
             let id = try context.parameters.require("id")
             guard var view = try await repository.get(id) else { throw APIError.notFound("no station \(id)") }
+            // The connection's last messages hold other drivers' id tags and charger internals.
+            guard identity.role != .driver else { return try jsonResponse(PublicStationView(view)) }
             view.connection = try await connectionInfo(id)
             return try jsonResponse(view)
         }
@@ -107,7 +112,9 @@ struct StationsController {
             let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: PatchRequest.self)
             var validator = Validator()
-            validator.text(body.name, "name", length: 1...200)
+            Self.validateText(
+                name: body.name, operatorId: body.operatorId.newValue ?? nil, address: body.address.newValue ?? nil,
+                tariffId: body.tariffId.newValue ?? nil, validator: &validator)
             let status = validator.parse(body.status, as: StationStatus.self, field: "status")
             let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
             if case .set(let latitude?) = body.latitude {
@@ -126,9 +133,7 @@ struct StationsController {
                 body.tariffId.apply(to: &station.tariffId)
                 if let status { station.status = status }
                 if let registration { station.registration = registration }
-                guard (station.latitude == nil) == (station.longitude == nil) else {
-                    throw APIError.validation(field: "latitude", "latitude and longitude are set together")
-                }
+                guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
             }
             return try jsonResponse(view)
         }
@@ -224,8 +229,8 @@ struct StationsController {
     static func validate(_ body: CreateRequest, now: Date) throws -> (Station, [Connector]) {
         var validator = Validator()
         validator.check(Station.isValidID(body.id), "id", "must be 1–48 characters of A–Z a–z 0–9 . _ - :")
-        validator.text(body.name, "name", length: 1...200)
-        validator.text(body.address, "address", length: 0...500)
+        validateText(
+            name: body.name, operatorId: body.operatorId, address: body.address, tariffId: body.tariffId, validator: &validator)
         if let latitude = body.latitude {
             validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
         }
@@ -256,6 +261,16 @@ struct StationsController {
         if let status { station.status = status }
         if let registration { station.registration = registration }
         return (station, connectors)
+    }
+
+    /// The text fields' limits, the same on create and on update.
+    static func validateText(
+        name: String?, operatorId: String?, address: String?, tariffId: String?, validator: inout Validator
+    ) {
+        validator.text(name, "name", length: 1...200)
+        validator.text(operatorId, "operatorId", length: 1...100)
+        validator.text(address, "address", length: 0...500)
+        validator.text(tariffId, "tariffId", length: 1...100)
     }
 
     private static func validate(_ input: ConnectorInput, field prefix: String, now: Date, validator: inout Validator)

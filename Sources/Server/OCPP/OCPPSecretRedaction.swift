@@ -1,0 +1,94 @@
+import Foundation
+
+/// Removes secrets from OCPP frames before they are logged, stored in the message log or shown as
+/// a station's last messages: a charger password set through `ChangeConfiguration`
+/// (`AuthorizationKey`; `BasicAuthPassword` as OCPP 2.0.1 names it) or echoed by `GetConfiguration`,
+/// private keys in PEM form, and passwords inside URLs (`GetDiagnostics`, `UpdateFirmware`,
+/// `GetLog` locations). It works on the JSON structure, not on the action, so the charger's answers
+/// (which carry no action) are covered too.
+enum OCPPSecretRedaction {
+    static let placeholder = "[redacted]"
+
+    /// Configuration keys whose value is a secret; compared case-insensitively.
+    static let secretKeys: Set<String> = [
+        "authorizationkey", "basicauthpassword", "password", "privatekey", "secret", "apikey", "token",
+    ]
+
+    static func isSecretKey(_ key: String) -> Bool {
+        let folded = key.lowercased()
+        return secretKeys.contains(folded) || folded.hasSuffix("password") || folded.hasSuffix("privatekey")
+            || folded.hasSuffix("secret")
+    }
+
+    /// `text` with every secret replaced by the placeholder. Text that could hold none is returned
+    /// as it is, without parsing; text that is not JSON but looks like it holds a key is replaced whole.
+    static func redact(_ text: String) -> String {
+        guard mayHoldSecret(text) else { return text }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            return containsPrivateKey(text) ? placeholder : text
+        }
+        let (redacted, changed) = redact(json)
+        guard changed,
+            let data = try? JSONSerialization.data(withJSONObject: redacted, options: [.withoutEscapingSlashes, .fragmentsAllowed])
+        else { return text }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A cheap test first: most frames (heartbeats, meter values) hold none of these.
+    private static func mayHoldSecret(_ text: String) -> Bool {
+        let folded = text.lowercased()
+        return folded.contains("key") || folded.contains("password") || folded.contains("secret") || folded.contains("token")
+            || folded.contains("://")
+    }
+
+    private static func containsPrivateKey(_ text: String) -> Bool {
+        text.range(of: "PRIVATE KEY", options: .caseInsensitive) != nil
+    }
+
+    private static func redact(_ value: Any) -> (Any, Bool) {
+        switch value {
+        case let object as [String: Any]:
+            var result = object
+            var changed = false
+            // A configuration entry: {"key": "AuthorizationKey", "value": "..."}.
+            let entryIsSecret = (object["key"] as? String).map(isSecretKey) ?? false
+            for (name, member) in object {
+                if (entryIsSecret && name == "value") || (isSecretKey(name) && member is String) {
+                    result[name] = placeholder
+                    changed = true
+                    continue
+                }
+                let (redacted, memberChanged) = redact(member)
+                if memberChanged {
+                    result[name] = redacted
+                    changed = true
+                }
+            }
+            return (result, changed)
+        case let array as [Any]:
+            var changed = false
+            let result = array.map { item -> Any in
+                let (redacted, itemChanged) = redact(item)
+                changed = changed || itemChanged
+                return redacted
+            }
+            return (result, changed)
+        case let text as String:
+            if containsPrivateKey(text) { return (placeholder, true) }
+            if let withoutPassword = urlWithoutPassword(text) { return (withoutPassword, true) }
+            return (text, false)
+        default:
+            return (value, false)
+        }
+    }
+
+    /// `ftp://user:secret@host/path` → `ftp://user:[redacted]@host/path`; nil when there is no password.
+    static func urlWithoutPassword(_ text: String) -> String? {
+        guard let scheme = text.range(of: "://") else { return nil }
+        let afterScheme = text[scheme.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return nil }
+        return String(text[..<authority.index(after: colon)]) + placeholder + String(text[at...])
+    }
+}

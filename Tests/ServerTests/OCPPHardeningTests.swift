@@ -1,0 +1,189 @@
+import Foundation
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Synchronization
+import Testing
+
+@testable import Server
+
+/// A connection over an in-memory channel; `body` gets the channel to read what is sent.
+func withTestConnection(
+    _ id: String = "CP1", _ body: @Sendable (ChargePointConnection, NIOAsyncTestingChannel, NIOAsyncChannelInboundStream<WebSocketFrame>) async throws -> Void
+) async throws {
+    let channel = NIOAsyncTestingChannel()
+    let asyncChannel = try await channel.testingEventLoop.executeInContext {
+        try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+    }
+    try await asyncChannel.executeThenClose { inbound, outbound in
+        let connection = ChargePointConnection(
+            chargePointID: id, writer: outbound, registration: .accepted, connectedAt: Date(), outboundCapacity: 4,
+            callTimeout: .seconds(5), observe: { _, _, _ in })
+        try await body(connection, channel, inbound)
+    }
+}
+
+@Suite("OCPP secrets, metric labels and keep-alive")
+struct OCPPHardeningTests {
+    static let chargerKey = "new-charger-key-0123456789"
+
+    @Test("secrets in OCPP frames are redacted: AuthorizationKey set or echoed, BasicAuthPassword, private keys, URL passwords")
+    func redaction() throws {
+        let change = OCPPSecretRedaction.redact(#"{"key":"AuthorizationKey","value":"\#(Self.chargerKey)"}"#)
+        #expect(!change.contains(Self.chargerKey) && change.contains("AuthorizationKey"))
+        let echoed = OCPPSecretRedaction.redact(
+            #"[3,"a",{"configurationKey":[{"key":"authorizationkey","readonly":false,"value":"\#(Self.chargerKey)"},"#
+                + #"{"key":"HeartbeatInterval","readonly":false,"value":"300"}]}]"#)
+        #expect(!echoed.contains(Self.chargerKey) && echoed.contains("\"300\""))
+        let basic = OCPPSecretRedaction.redact(#"[2,"b","SetVariables",{"setVariableData":[{"variable":{"name":"BasicAuthPassword"},"attributeValue":"pw-1234567890123456","BasicAuthPassword":"pw-1234567890123456"}]}]"#)
+        #expect(!basic.contains("\"BasicAuthPassword\":\"pw-"))
+        let pem = OCPPSecretRedaction.redact(#"[2,"c","DataTransfer",{"vendorId":"x","data":"-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----"}]"#)
+        #expect(!pem.contains("MIIEv"))
+        let url = OCPPSecretRedaction.redact(#"{"location":"ftp://diag:ftp-secret@files.example.com/upload","retries":1}"#)
+        #expect(!url.contains("ftp-secret") && url.contains("ftp://diag:[redacted]@files.example.com/upload"))
+        let heartbeat = #"[2,"d","Heartbeat",{}]"#
+        #expect(OCPPSecretRedaction.redact(heartbeat) == heartbeat, "frames without secrets are kept byte for byte")
+        #expect(OCPPSecretRedaction.redact("not json -----BEGIN RSA PRIVATE KEY----- abc") == OCPPSecretRedaction.placeholder)
+    }
+
+    @Test("the message log never stores a charger password, whichever way it passed")
+    func messageLogIsRedacted() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let recorder = dependencies.ocpp.recorder
+            recorder.log(
+                OCPPLogEntry(
+                    stationId: "CP1", direction: "out", messageType: 2, action: "ChangeConfiguration", messageId: nil,
+                    payload: #"{"key":"AuthorizationKey","value":"\#(Self.chargerKey)"}"#, at: Date()))
+            recorder.log(
+                OCPPLogEntry(
+                    stationId: "CP1", direction: "in", messageType: 3, action: nil, messageId: "g1",
+                    payload: #"[3,"g1",{"configurationKey":[{"key":"AuthorizationKey","readonly":false,"value":"\#(Self.chargerKey)"}]}]"#,
+                    at: Date()))
+            try await recorder.flush()
+            let stored = try await dependencies.database.read { connection in
+                try connection.query("SELECT payload FROM ocpp_messages") { row in try row.get("payload", as: String.self) }
+            }
+            #expect(stored.count == 2)
+            #expect(stored.allSatisfy { !$0.contains(Self.chargerKey) })
+            let log = try await client.call(.get, "/api/v1/stations/CP1/ocpp-log", token: admin)
+            #expect(log.items.count == 2 && !String(describing: log.items).contains(Self.chargerKey))
+        }
+    }
+
+    @Test("messages stored before redaction existed are redacted by the next retention run")
+    func legacyMessagesAreRedacted() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let secret = #"{"key":"AuthorizationKey","value":"\#(Self.chargerKey)"}"#
+            let plain = #"[2,"h","Heartbeat",{}]"#
+            _ = try await dependencies.database.write { connection in
+                for payload in [secret, plain] {
+                    try connection.run(
+                        "INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at) VALUES ('CP1', 'out', 2, 'ChangeConfiguration', NULL, ?, ?)",
+                        payload, Date())
+                }
+            }
+            try await dependencies.ocpp.recorder.prune(before: Date.distantPast)
+            let stored = try await dependencies.database.read { connection in
+                try connection.query("SELECT payload FROM ocpp_messages ORDER BY id") { row in try row.get("payload", as: String.self) }
+            }
+            #expect(stored.count == 2)
+            #expect(stored.allSatisfy { !$0.contains(Self.chargerKey) })
+            #expect(stored.last == plain)
+        }
+    }
+
+    @Test("thousands of CALLs with unknown actions each get NotImplemented and share one metric series")
+    func unknownActionsAreOneSeries() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let before = try await client.execute(uri: "/metrics", method: .get) { $0.body.readableBytes }
+            try await withTestConnection { connection, channel, _ in
+                for index in 0..<2_000 {
+                    await dependencies.ocpp.process(
+                        #"[2,"m\#(index)","Invented\#(index)",{}]"#, connection: connection, logger: Logger(label: "test"))
+                    let reply = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+                    let text = String(buffer: reply.unmaskedData)
+                    #expect(text.hasPrefix(#"[4,"m\#(index)","NotImplemented""#), "\(text)")
+                }
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(!metrics.contains("Invented"))
+            #expect(metrics.contains(#"action="unknown""#))
+            #expect(metrics.utf8.count < before + 4_000, "a bounded number of series, not one per action")
+        }
+    }
+
+    @Test("metric labels are taken only from known values")
+    func labels() {
+        #expect(OCPPMetrics.label("Heartbeat", from: OCPPMetrics.knownActions) == "Heartbeat")
+        #expect(OCPPMetrics.label("ChangeConfiguration", from: OCPPMetrics.knownActions) == "ChangeConfiguration")
+        #expect(OCPPMetrics.label("heartbeat", from: OCPPMetrics.knownActions) == "unknown")
+        #expect(OCPPMetrics.label(nil, from: OCPPMetrics.knownActions) == "unknown")
+        #expect(OCPPMetrics.label("Bogus\"}", from: OCPPMetrics.knownErrorCodes) == "unknown")
+    }
+
+    @Test("a handler slower than two ping intervals does not get its charger closed: pongs are read meanwhile")
+    func pongsDuringASlowHandler() async throws {
+        try await withTestConnection { connection, channel, inbound in
+            let handled = Mutex<[String]>([])
+            let loop = ChargePointFrameLoop(
+                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(200), readAhead: 4,
+                logger: Logger(label: "test"))
+            let running = Task {
+                await loop.run(inbound) { text in
+                    // Longer than the keep-alive allows a peer to stay silent (2 × 200 ms + 1 s).
+                    if text == "slow" { try? await Task.sleep(for: .seconds(3)) }
+                    handled.withLock { $0.append(text) }
+                }
+            }
+            // The charger: answers every ping at once and notes any close frame.
+            let closed = Mutex(false)
+            let peer = Task {
+                while !Task.isCancelled {
+                    guard let frame = try? await channel.waitForOutboundWrite(as: WebSocketFrame.self) else { return }
+                    switch frame.opcode {
+                    case .ping: try? await channel.writeInbound(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                    case .connectionClose: closed.withLock { $0 = true }
+                    default: continue
+                    }
+                }
+            }
+            try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "slow")))
+            try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "next")))
+            let deadline = ContinuousClock.now + .seconds(20)
+            while handled.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline && !closed.withLock({ $0 }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(handled.withLock { $0 } == ["slow", "next"], "both handled, in order")
+            #expect(closed.withLock { $0 } == false, "the connection was not closed for missing pongs")
+            running.cancel()
+            await running.value
+            peer.cancel()
+            try? await channel.close()
+        }
+    }
+
+    @Test("a peer that answers no ping is still closed")
+    func silentPeerIsClosed() async throws {
+        try await withTestConnection { connection, channel, inbound in
+            let loop = ChargePointFrameLoop(
+                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(100), readAhead: 4,
+                logger: Logger(label: "test"))
+            let started = ContinuousClock.now
+            await loop.run(inbound) { _ in }
+            #expect(ContinuousClock.now - started < .seconds(20))
+            var sawClose = false
+            while let frame = try await channel.readOutbound(as: WebSocketFrame.self) {
+                if frame.opcode == .connectionClose { sawClose = true }
+            }
+            #expect(sawClose)
+        }
+    }
+}
