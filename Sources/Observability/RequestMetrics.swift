@@ -71,7 +71,13 @@ public final class RequestMetrics: Sendable {
         self.startedAt = startedAt
     }
 
+    /// A client may send any method token; only the standard ones become label values, so that
+    /// invented methods cannot create series without bound.
+    public static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
     public func record(service: String, method: String, route: String, status: Int, duration: Duration) {
+        let method = Self.labelledMethods.contains(method) ? method : "OTHER"
+        let status = (100...599).contains(status) ? status : 0
         let milliseconds = duration.milliseconds
         let counterKey = SeriesKey(service: service, method: method, route: route, status: status)
         let histogramKey = SeriesKey(service: service, method: method, route: route, status: 0)

@@ -45,4 +45,17 @@ struct RequestMetricsTests {
         #expect(text.contains(#"http_request_duration_seconds_bucket{service="stations",method="GET",route="/api/v1/stations/{id}",le="0.005"} 3"#))
         #expect(text.contains(#"http_request_duration_seconds_count{service="stations",method="GET",route="/api/v1/stations/{id}"} 4"#))
     }
+
+    @Test("invented methods share one series, so a client cannot grow /metrics without bound")
+    func methodLabelsAreBounded() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RequestMetrics(registry: registry)
+        for index in 0..<500 {
+            metrics.record(service: "gateway", method: "X\(index)", route: "unmatched", status: 405, duration: .milliseconds(1))
+        }
+        let text = registry.emitToString()
+        #expect(text.contains(#"http_requests_total{service="gateway",method="OTHER",route="unmatched",status="405"} 500"#))
+        #expect(!text.contains(#"method="X1""#))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("http_requests_total{") }.count == 1)
+    }
 }
