@@ -134,12 +134,13 @@ struct OCPPHardeningTests {
         try await withTestConnection { connection, channel, inbound in
             let handled = Mutex<[String]>([])
             let loop = ChargePointFrameLoop(
-                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(200), readAhead: 4,
+                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(500), readAhead: 4,
                 logger: Logger(label: "test"))
             let running = Task {
                 await loop.run(inbound) { text in
-                    // Longer than the keep-alive allows a peer to stay silent (2 × 200 ms + 1 s).
-                    if text == "slow" { try? await Task.sleep(for: .seconds(3)) }
+                    // Twice what the keep-alive allows a peer to stay silent (2 × 500 ms + 1 s), while the
+                    // peer still has two seconds to answer each ping on a loaded machine.
+                    if text == "slow" { try? await Task.sleep(for: .seconds(4)) }
                     handled.withLock { $0.append(text) }
                 }
             }

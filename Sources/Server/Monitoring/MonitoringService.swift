@@ -14,7 +14,25 @@ struct MonitoringService: ConnectorStatusRecording {
     // MARK: Status changes
 
     func connectorStatusChanged(_ change: ConnectorStatusChange) async throws {
-        let recorded = try await database.write { connection -> (Alert?, [Alert])? in
+        let recorded = try await database.write { connection in try record(change, in: connection) }
+        if let recorded { publish(recorded) }
+    }
+
+    func record(_ change: ConnectorStatusChange, in connection: Connection) throws -> RecordedConnectorStatus? {
+        try Self.record(change, in: connection).map { RecordedConnectorStatus(change: change, raised: $0.0, resolved: $0.1) }
+    }
+
+    func publish(_ recorded: RecordedConnectorStatus) {
+        let change = recorded.change
+        events.publish(
+            "connector.status", stationID: change.stationID,
+            payload: ConnectorStatusEvent(
+                stationId: change.stationID, connectorId: change.connectorID, previous: change.previous,
+                status: change.current, errorCode: change.errorCode, at: change.at))
+        publish(raised: recorded.raised, resolved: recorded.resolved)
+    }
+
+    private static func record(_ change: ConnectorStatusChange, in connection: Connection) throws -> (Alert?, [Alert])? {
             if change.previous == nil {
                 // No stored connector to compare with (connector 0, or one the station record does
                 // not list): compare with the last recorded status instead, so repeats are not changes.
@@ -47,14 +65,6 @@ struct MonitoringService: ConnectorStatusRecording {
                 return (try Self.raise(alert, in: connection), [])
             }
             return (nil, try Self.resolve(conditionKey: key, at: change.at, in: connection))
-        }
-        guard let (raised, resolved) = recorded else { return }
-        events.publish(
-            "connector.status", stationID: change.stationID,
-            payload: ConnectorStatusEvent(
-                stationId: change.stationID, connectorId: change.connectorID, previous: change.previous,
-                status: change.current, errorCode: change.errorCode, at: change.at))
-        publish(raised: raised, resolved: resolved)
     }
 
     /// A station connected or disconnected: history, the offline alert resolved on reconnect, an event.

@@ -245,13 +245,13 @@ struct OCPPController {
             return
         }
         guard !operative else { return }
-        let (_, before) = try await stations.updateConnector(connectorID, of: stationID, now: at) { $0.status = .unavailable }
-        if before.status != .unavailable {
-            try await ocpp.monitoring.connectorStatusChanged(
-                ConnectorStatusChange(
-                    stationID: stationID, connectorID: connectorID, previous: before.status, current: .unavailable,
-                    errorCode: nil, info: "ChangeAvailability Inoperative", vendorErrorCode: nil, at: at, source: .api))
+        let history = ConnectorStatusHistory(recorder: ocpp.monitoring) { before, _ in
+            guard before.status != .unavailable else { return nil }
+            return ConnectorStatusChange(
+                stationID: stationID, connectorID: connectorID, previous: before.status, current: .unavailable,
+                errorCode: nil, info: "ChangeAvailability Inoperative", vendorErrorCode: nil, at: at, source: .api)
         }
+        _ = try await stations.updateConnector(connectorID, of: stationID, now: at, history: history) { $0.status = .unavailable }
     }
 
     private func keepConfiguration(_ stationID: String, answer: String) async throws {

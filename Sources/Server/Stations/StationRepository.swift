@@ -146,11 +146,12 @@ struct StationRepository: Sendable {
     }
 
     /// Applies `change` to one connector; returns the station and the connector as it was before.
+    /// With `history`, the status change it makes is recorded in the same transaction.
     func updateConnector(
-        _ connectorID: Int, of stationID: String, now: Date,
+        _ connectorID: Int, of stationID: String, now: Date, history: ConnectorStatusHistory? = nil,
         _ change: @escaping @Sendable (inout Connector) throws -> Void
     ) async throws -> (view: StationView, before: Connector) {
-        try await database.write { connection in
+        let (view, before, recorded) = try await database.write { connection in
             guard
                 let before = try connection.queryFirst(
                     "SELECT * FROM connectors WHERE station_id = ? AND connector_id = ?", stationID, connectorID,
@@ -166,8 +167,13 @@ struct StationRepository: Sendable {
                 """, connector.type.rawValue, connector.maxPowerKw, connector.status.rawValue, connector.errorCode,
                 connector.statusUpdatedAt, stationID, connectorID)
             try Self.touch(stationID, now: now, in: connection)
-            return (try Self.view(stationID, in: connection)!, before)
+            let recorded = try history.flatMap { history in
+                try history.describe(before, connector).flatMap { try history.recorder.record($0, in: connection) }
+            }
+            return (try Self.view(stationID, in: connection)!, before, recorded)
         }
+        if let recorded { history?.recorder.publish(recorded) }
+        return (view, before)
     }
 
     func deleteConnector(_ connectorID: Int, of stationID: String, now: Date) async throws {

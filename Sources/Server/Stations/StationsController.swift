@@ -194,20 +194,23 @@ struct StationsController {
             validator.text(body.errorCode, "errorCode", length: 1...50)
             try validator.throwIfInvalid()
             let changedAt = now()
-            let (view, before) = try await repository.updateConnector(connectorID, of: id, now: changedAt) { connector in
+            let errorCode = body.errorCode
+            let history = ConnectorStatusHistory(recorder: connectorStatusChanges) { before, after in
+                guard after.status != before.status else { return nil }
+                return ConnectorStatusChange(
+                    stationID: id, connectorID: connectorID, previous: before.status, current: after.status,
+                    errorCode: after.status == .faulted ? errorCode : nil, info: nil, vendorErrorCode: nil,
+                    at: changedAt, source: .api)
+            }
+            let (view, _) = try await repository.updateConnector(
+                connectorID, of: id, now: changedAt, history: history
+            ) { connector in
                 if let type { connector.type = type }
                 if let power = body.maxPowerKw { connector.maxPowerKw = power }
                 if let status {
                     connector.status = status
-                    connector.errorCode = status == .faulted ? (body.errorCode ?? connector.errorCode) : nil
+                    connector.errorCode = status == .faulted ? (errorCode ?? connector.errorCode) : nil
                 }
-            }
-            if let status, status != before.status {
-                try await connectorStatusChanges.connectorStatusChanged(
-                    ConnectorStatusChange(
-                        stationID: id, connectorID: connectorID, previous: before.status, current: status,
-                        errorCode: status == .faulted ? body.errorCode : nil, info: nil, vendorErrorCode: nil,
-                        at: changedAt, source: .api))
             }
             return try jsonResponse(view)
         }
