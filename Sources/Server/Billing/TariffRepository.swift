@@ -24,18 +24,14 @@ struct TariffRepository: Sendable {
         }
     }
 
-    /// Applies `change` to the stored tariff; `expectedVersion` nil means the stored one.
-    func update(
-        _ id: String, expectedVersion: Int64?, _ change: @escaping @Sendable (inout Tariff) throws -> Void
-    ) async throws -> Tariff {
+    /// Stores a changed tariff if its stored version is still `expectedVersion`.
+    func update(_ tariff: Tariff, expectedVersion: Int64) async throws -> Tariff {
         try await database.write { connection in
-            guard var tariff = try TableStore<Tariff>.fetch(id, from: connection) else { throw TariffError.notFound(id) }
-            let version = expectedVersion ?? tariff.version
-            try change(&tariff)
+            guard try TableStore<Tariff>.fetch(tariff.id, from: connection) != nil else { throw TariffError.notFound(tariff.id) }
             if tariff.isDefault {
-                try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1 AND id != ?", id)
+                try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1 AND id != ?", tariff.id)
             }
-            return try TableStore<Tariff>.update(tariff, expectedVersion: version, in: connection)
+            return try TableStore<Tariff>.update(tariff, expectedVersion: expectedVersion, in: connection)
         }
     }
 

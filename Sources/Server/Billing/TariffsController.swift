@@ -99,11 +99,14 @@ struct TariffsController {
             let id = try context.parameters.require("id")
             let input = try await request.decodeJSON(as: TariffInput.self)
             let now = now()
-            let stored = try await tariffs.update(id, expectedVersion: input.version) { tariff in
-                input.apply(to: &tariff)
-                tariff.updatedAt = now
-                try Self.validate(tariff)
-            }
+            // Changed and checked outside the writer; without a version the one read here must still
+            // be the stored one, so a concurrent change is a conflict, not silently overwritten.
+            var tariff = try await tariffs.tariff(id)
+            let version = input.version ?? tariff.version
+            input.apply(to: &tariff)
+            tariff.updatedAt = now
+            try Self.validate(tariff)
+            let stored = try await tariffs.update(tariff, expectedVersion: version)
             return try jsonResponse(stored)
         }
         router.delete("/api/v1/tariffs/{id}") { _, context in
