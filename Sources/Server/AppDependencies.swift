@@ -27,6 +27,8 @@ struct AppDependencies: Sendable {
     let events: EventBus
     let monitoring: MonitoringService
     let sessions: SessionService
+    let tariffs: TariffRepository
+    let invoices: InvoiceService
     let analytics: AnalyticsService
     let idempotency: Idempotency
     let ocpp: OCPPService
@@ -139,6 +141,8 @@ struct AppDependencies: Sendable {
             metrics: RequestMetrics(registry: metricsRegistry), health: health,
             serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: stations, drivers: drivers,
             authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
+            tariffs: TariffRepository(database: database),
+            invoices: InvoiceService(database: database, events: events, now: now),
             analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
             ocpp: ocpp, now: now)
     }

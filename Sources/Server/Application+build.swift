@@ -66,11 +66,9 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     DriversController(repository: dependencies.drivers, now: now).addRoutes(to: routes)
     IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
         .addRoutes(to: routes)
-    TariffsController(database: dependencies.database, now: now).addRoutes(to: routes)
+    TariffsController(tariffs: dependencies.tariffs, now: now).addRoutes(to: routes)
     SessionsController(sessions: dependencies.sessions, idempotency: dependencies.idempotency).addRoutes(to: routes)
-    InvoicesController(
-        database: dependencies.database, idempotency: dependencies.idempotency, events: dependencies.events, now: now
-    ).addRoutes(to: routes)
+    InvoicesController(invoices: dependencies.invoices, idempotency: dependencies.idempotency).addRoutes(to: routes)
     MonitoringController(
         monitoring: dependencies.monitoring, events: dependencies.events,
         heartbeatInterval: dependencies.configuration.eventHeartbeat

@@ -9,7 +9,16 @@ enum Schema {
         Migration(version: 3, name: "billing_monitoring", sql: billingMonitoring),
         Migration(version: 4, name: "ocpp", sql: ocpp),
         Migration(version: 5, name: "session_flags", sql: sessionFlags),
+        Migration(version: 6, name: "payment_idempotency", sql: paymentIdempotency),
     ]
+
+    /// The idempotency key of the request that recorded a payment: a retry after a crash finds
+    /// the payment (written in the same transaction) and answers it again instead of paying twice.
+    private static let paymentIdempotency = """
+        ALTER TABLE payments ADD COLUMN idempotency_key TEXT;
+        CREATE UNIQUE INDEX payments_idempotency ON payments (invoice_id, idempotency_key)
+            WHERE idempotency_key IS NOT NULL;
+        """
 
     /// Why a session's numbers are not to be trusted (`SessionFlag` raw values, a JSON array).
     private static let sessionFlags = """

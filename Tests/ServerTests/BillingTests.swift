@@ -235,6 +235,50 @@ struct BillingTests {
         }
     }
 
+    @Test("a payment retried after its process died answers the committed payment again, as it was, and pays once")
+    func paymentReplayAfterCrash() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.setUpPricedStation(admin)
+            let stopped = try await client.recordSession(
+                admin, start: "2026-03-10T09:00:00Z", stop: "2026-03-10T10:30:00Z", meterStart: 0, meterStop: 22_500)
+            let invoiceID = try #require(stopped["invoiceId"] as? String)
+            let path = "/api/v1/invoices/\(invoiceID)/payments"
+            let body = ["amount": "5.00", "method": "card"]
+            let crashed: HTTPFields = [Idempotency.headerName: "pay-before-crash"]
+            let first = try await client.call(.post, path, token: admin, json: body, headers: crashed)
+            #expect(first.status == .created, "\(first.object)")
+            let storeKey = try #require(try await dependencies.database.read { connection in
+                try connection.queryFirst("SELECT key FROM key_value WHERE key LIKE 'idempotency:%'") { try $0.get(0, as: String.self) }
+            })
+            // A later payment under another key: the replay must still answer as the first one did.
+            let later = try await client.call(
+                .post, path, token: admin, json: ["amount": "3.00", "method": "card"], headers: [Idempotency.headerName: "pay-later"])
+            #expect(later.status == .created && later["amountPaid"] as? String == "8.00", "\(later.object)")
+
+            // The process died after the payment committed and before the reply was kept: only the
+            // in-flight marker of the dead instance is left under the key.
+            let raw = try #require(try await dependencies.keyValue.get(storeKey))
+            let stored = try #require(try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])
+            let marker = try JSONSerialization.data(withJSONObject: ["fingerprint": stored["fingerprint"]!, "owner": "a-dead-instance"])
+            try await dependencies.keyValue.set(storeKey, Array(marker), ttl: .seconds(3600))
+
+            let retried = try await client.call(.post, path, token: admin, json: body, headers: crashed)
+            #expect(retried.status == .created, "\(retried.object)")
+            #expect(retried.headers[Idempotency.replayedHeader] == "true")
+            #expect((retried.object as NSDictionary).isEqual(to: first.object), "\(retried.object) vs \(first.object)")
+            let payments = try await dependencies.database.read {
+                try $0.queryFirst("SELECT count(*) FROM payments WHERE invoice_id = ?", invoiceID) { try $0.get(0, as: Int.self) }
+            }
+            #expect(payments == 2)
+            let invoice = try await client.call(.get, "/api/v1/invoices/\(invoiceID)", token: admin)
+            #expect(invoice["amountPaid"] as? String == "8.00")
+            // The reply is kept again: a further retry is answered from the key store.
+            let again = try await client.call(.post, path, token: admin, json: body, headers: crashed)
+            #expect((again.object as NSDictionary).isEqual(to: first.object))
+        }
+    }
+
     @Test("drivers see only their own sessions and invoices; admins void unpaid invoices")
     func driverVisibilityAndVoid() async throws {
         try await withApp(withAdmin) { client, _ async throws in

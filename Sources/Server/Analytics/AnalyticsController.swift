@@ -44,25 +44,16 @@ struct AnalyticsController {
             let today = TimeBucket(start: todayStart, end: calendar.date(byAdding: .day, value: 1, to: todayStart)!)
             let availability = try await stations.availability()
             let totals = try await analytics.completedByStop([today], stationID: nil)[0]
-            let (active, openAlerts) = try await analytics.database.read { connection in
-                (
-                    try connection.queryFirst("SELECT count(*) FROM charging_sessions WHERE status = 'active'") {
-                        try $0.get(0, as: Int.self)
-                    } ?? 0,
-                    try connection.queryFirst("SELECT count(*) FROM alerts WHERE state != 'resolved'") {
-                        try $0.get(0, as: Int.self)
-                    } ?? 0
-                )
-            }
+            let open = try await analytics.openCounts()
             let live = availability.stations - (availability.stationsByStatus["decommissioned"] ?? 0)
             return try jsonResponse(
                 Overview(
                     stations: live, online: availability.online, offline: live - availability.online,
-                    connectorsByStatus: availability.connectorsByStatus, activeSessions: active,
+                    connectorsByStatus: availability.connectorsByStatus, activeSessions: open.activeSessions,
                     today: TodayTotals(
                         from: today.start, to: today.end, energyWh: totals.energyWh, sessions: totals.sessions,
                         revenue: totals.revenue),
-                    openAlerts: openAlerts))
+                    openAlerts: open.unresolvedAlerts))
         }
         for metric in ["energy", "revenue"] {
             router.get("/api/v1/analytics/\(metric)") { request, context in

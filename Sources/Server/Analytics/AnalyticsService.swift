@@ -54,6 +54,24 @@ struct AnalyticsService: Sendable {
         return buckets
     }
 
+    struct OpenCounts: Sendable {
+        var activeSessions: Int
+        var unresolvedAlerts: Int
+    }
+
+    /// What is open right now, read in one snapshot.
+    func openCounts() async throws -> OpenCounts {
+        try await database.read { connection in
+            OpenCounts(
+                activeSessions: try connection.queryFirst("SELECT count(*) FROM charging_sessions WHERE status = 'active'") {
+                    try $0.get(0, as: Int.self)
+                } ?? 0,
+                unresolvedAlerts: try connection.queryFirst("SELECT count(*) FROM alerts WHERE state != 'resolved'") {
+                    try $0.get(0, as: Int.self)
+                } ?? 0)
+        }
+    }
+
     struct SessionBucket: Encodable, Sendable {
         var start: Date
         var end: Date

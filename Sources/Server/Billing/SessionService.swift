@@ -274,8 +274,31 @@ struct SessionService: Sendable {
         }
     }
 
-    func list(_ filter: QueryFilter, page: PageRequest) async throws -> Page<ChargingSession> {
-        try await database.read { try TableStore<ChargingSession>.list(where: filter, sort: nil, page: page, in: $0) }
+    /// The session, or nil when there is none or `ownedByUser` is set and it is another driver's.
+    func session(_ id: String, ownedByUser userID: String?) async throws -> ChargingSession? {
+        try await database.read { connection in
+            guard let session = try TableStore<ChargingSession>.fetch(id, from: connection) else { return nil }
+            guard let userID else { return session }
+            let owner = try connection.queryFirst("SELECT user_id FROM drivers WHERE id = ?", session.driverId ?? "") {
+                try $0.get(0, as: String?.self)
+            } ?? nil
+            return owner == userID ? session : nil
+        }
+    }
+
+    func list(_ query: SessionQuery, page: PageRequest) async throws -> Page<ChargingSession> {
+        let filter = query.filter
+        return try await database.read { try TableStore<ChargingSession>.list(where: filter, sort: nil, page: page, in: $0) }
+    }
+
+    /// Every matching session, oldest start first: the CSV export.
+    func all(_ query: SessionQuery) async throws -> [ChargingSession] {
+        let filter = query.filter
+        return try await database.read { connection in
+            try connection.query(
+                "SELECT * FROM charging_sessions WHERE \(filter.sql) ORDER BY started_at, id", bindings: filter.values,
+                map: ChargingSession.init(row:))
+        }
     }
 
     // MARK: Closing, computed outside the writer

@@ -41,27 +41,22 @@ struct SessionsController {
         router.get("/api/v1/sessions") { request, context in
             let identity = try context.requireSignedIn()
             let parameters = request.uri.queryParameters
-            var filter = Self.visibility(identity)
             var validator = Validator()
-            if let station = parameters.text("stationId") { filter.equals("station_id", station) }
-            if let driver = parameters.text("driverId") { filter.equals("driver_id", driver) }
-            if let status = validator.parse(parameters.text("status"), as: SessionStatus.self, field: "status") {
-                filter.equals("status", status.rawValue)
-            }
+            let status = validator.parse(parameters.text("status"), as: SessionStatus.self, field: "status")
             try validator.throwIfInvalid()
-            if let from = try parameters.date("from") { filter.add("started_at >= ?", from.sqlValue) }
-            if let to = try parameters.date("to") { filter.add("started_at < ?", to.sqlValue) }
-            let page = try await sessions.list(filter, page: try PageRequest(from: parameters))
+            let query = SessionQuery(
+                ownedByUser: Self.owner(identity), stationID: parameters.text("stationId"),
+                driverID: parameters.text("driverId"), status: status, startedFrom: try parameters.date("from"),
+                startedBefore: try parameters.date("to"))
+            let page = try await sessions.list(query, page: try PageRequest(from: parameters))
             let views = page.items.map { SessionView(session: $0, durationSeconds: duration($0), estimatedCost: nil) }
             return try jsonResponse(ListResponse(items: views, nextCursor: page.nextCursor))
         }
         router.get("/api/v1/sessions/export.csv") { request, context in
             try context.require(.admin, .operator)
             let parameters = request.uri.queryParameters
-            var filter = QueryFilter()
-            if let from = try parameters.date("from") { filter.add("started_at >= ?", from.sqlValue) }
-            if let to = try parameters.date("to") { filter.add("started_at < ?", to.sqlValue) }
-            return try await csv(filter)
+            return try await csv(
+                SessionQuery(startedFrom: try parameters.date("from"), startedBefore: try parameters.date("to")))
         }
         router.get("/api/v1/sessions/{id}") { _, context in
             let session = try await visibleSession(try context.parameters.require("id"), context: context)
@@ -84,7 +79,7 @@ struct SessionsController {
                 Plausible.chargerTime(body.startedAt, now: sessions.now()), "startedAt",
                 "must be after 2010-01-01 and at most a day ahead of now")
             try validator.throwIfInvalid()
-            return try await idempotency.run(request, context: context, body: raw) {
+            return try await idempotency.run(request, context: context, body: raw) { _ in
                 let outcome = try await sessions.start(
                     stationID: body.stationId, connectorID: body.connectorId, idTag: body.idTag,
                     startedAt: body.startedAt, meterStartWh: body.meterStartWh, accepted: true,
@@ -108,7 +103,7 @@ struct SessionsController {
                 "must be after 2010-01-01 and at most a day ahead of now")
             validator.text(body.reason, "reason", length: 0...200)
             try validator.throwIfInvalid()
-            return try await idempotency.run(request, context: context, body: raw) {
+            return try await idempotency.run(request, context: context, body: raw) { _ in
                 guard let existing = try await sessions.session(id) else { throw SessionError.notFound(id) }
                 guard body.stoppedAt >= existing.startedAt else { throw SessionError.stopBeforeStart }
                 guard let session = try await sessions.stop(
@@ -120,24 +115,14 @@ struct SessionsController {
     }
 
     /// Staff see every session; a driver only those of their own driver profile.
-    static func visibility(_ identity: Identity) -> QueryFilter {
-        var filter = QueryFilter()
-        if identity.role == .driver {
-            filter.ownedBy(user: identity.userID)
-        }
-        return filter
+    private static func owner(_ identity: Identity) -> String? {
+        identity.role == .driver ? identity.userID : nil
     }
 
     private func visibleSession(_ id: String, context: AppRequestContext) async throws -> ChargingSession {
         let identity = try context.requireSignedIn()
-        guard let session = try await sessions.session(id) else { throw SessionError.notFound(id) }
-        if identity.role == .driver {
-            let owner = try await sessions.database.read { connection in
-                try connection.queryFirst("SELECT user_id FROM drivers WHERE id = ?", session.driverId ?? "") {
-                    try $0.get(0, as: String?.self)
-                } ?? nil
-            }
-            guard owner == identity.userID else { throw SessionError.notFound(id) }
+        guard let session = try await sessions.session(id, ownedByUser: Self.owner(identity)) else {
+            throw SessionError.notFound(id)
         }
         return session
     }
@@ -147,12 +132,8 @@ struct SessionsController {
     }
 
     /// One row per session, the columns operators reconcile with.
-    private func csv(_ filter: QueryFilter) async throws -> Response {
-        let rows = try await sessions.database.read { connection in
-            try connection.query(
-                "SELECT * FROM charging_sessions WHERE \(filter.sql) ORDER BY started_at, id", bindings: filter.values,
-                map: ChargingSession.init(row:))
-        }
+    private func csv(_ query: SessionQuery) async throws -> Response {
+        let rows = try await sessions.all(query)
         var text =
             "session_id,transaction_id,station_id,connector_id,id_tag,driver_id,status,started_at,stopped_at,"
             + "duration_seconds,meter_start_wh,meter_stop_wh,energy_wh,currency,subtotal,tax,total,invoice_id,stop_reason\r\n"

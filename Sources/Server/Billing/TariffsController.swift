@@ -4,7 +4,7 @@ import Storage
 
 /// `/api/v1/tariffs`: operators and admins write, everyone signed in reads.
 struct TariffsController {
-    let database: Database
+    let tariffs: TariffRepository
     let now: @Sendable () -> Date
 
     /// Both the create body and the PATCH body: on PATCH only the given fields change.
@@ -71,12 +71,12 @@ struct TariffsController {
         router.get("/api/v1/tariffs") { request, context in
             try context.requireSignedIn()
             let page = try PageRequest(from: request.uri.queryParameters)
-            let tariffs = try await database.read { try TableStore<Tariff>.list(where: .all, sort: nil, page: page, in: $0) }
-            return try jsonResponse(ListResponse(items: tariffs.items, nextCursor: tariffs.nextCursor))
+            let listed = try await tariffs.list(page: page)
+            return try jsonResponse(ListResponse(items: listed.items, nextCursor: listed.nextCursor))
         }
         router.get("/api/v1/tariffs/{id}") { _, context in
             try context.requireSignedIn()
-            return try jsonResponse(try await tariff(try context.parameters.require("id")))
+            return try jsonResponse(try await tariffs.tariff(try context.parameters.require("id")))
         }
         router.post("/api/v1/tariffs") { request, context in
             try context.require(.admin, .operator)
@@ -91,11 +91,7 @@ struct TariffsController {
                 now: now())
             input.apply(to: &tariff)
             try Self.validate(tariff)
-            let newTariff = tariff
-            let stored = try await database.write { connection in
-                if newTariff.isDefault { try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1") }
-                return try TableStore<Tariff>.insert(newTariff, into: connection)
-            }
+            let stored = try await tariffs.create(tariff)
             return try jsonResponse(stored, status: .created, headers: [.location: "/api/v1/tariffs/\(stored.id)"])
         }
         router.patch("/api/v1/tariffs/{id}") { request, context in
@@ -103,38 +99,25 @@ struct TariffsController {
             let id = try context.parameters.require("id")
             let input = try await request.decodeJSON(as: TariffInput.self)
             let now = now()
-            let stored = try await database.write { connection in
-                guard var tariff = try TableStore<Tariff>.fetch(id, from: connection) else {
-                    throw TariffError.notFound(id)
-                }
-                let version = input.version ?? tariff.version
-                input.apply(to: &tariff)
-                tariff.updatedAt = now
-                try Self.validate(tariff)
-                if tariff.isDefault {
-                    try connection.run("UPDATE tariffs SET is_default = 0 WHERE is_default = 1 AND id != ?", id)
-                }
-                return try TableStore<Tariff>.update(tariff, expectedVersion: version, in: connection)
-            }
+            // Changed and checked outside the writer; without a version the one read here must still
+            // be the stored one, so a concurrent change is a conflict, not silently overwritten.
+            var tariff = try await tariffs.tariff(id)
+            let version = input.version ?? tariff.version
+            input.apply(to: &tariff)
+            tariff.updatedAt = now
+            try Self.validate(tariff)
+            let stored = try await tariffs.update(tariff, expectedVersion: version)
             return try jsonResponse(stored)
         }
         router.delete("/api/v1/tariffs/{id}") { _, context in
             try context.require(.admin, .operator)
             let id = try context.parameters.require("id")
-            try await database.write { connection in
-                let users = try connection.query("SELECT id FROM stations WHERE tariff_id = ? LIMIT 5", id) {
-                    try $0.get(0, as: String.self)
-                }
-                guard users.isEmpty else {
-                    throw TariffError.inUse(stationIDs: users)
-                }
-                guard try TableStore<Tariff>.delete(id, from: connection) else { throw TariffError.notFound(id) }
-            }
+            try await tariffs.delete(id)
             return Response(status: .noContent)
         }
         router.get("/api/v1/tariffs/{id}/quote") { request, context in
             try context.requireSignedIn()
-            let tariff = try await tariff(try context.parameters.require("id"))
+            let tariff = try await tariffs.tariff(try context.parameters.require("id"))
             let parameters = request.uri.queryParameters
             var validator = Validator()
             let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
@@ -168,13 +151,6 @@ struct TariffsController {
     /// Per kWh, hour, session or minute: far above any real price, low enough that no plausible
     /// session's amount can overflow.
     static let maxUnitPrice = Decimal6(integer: 10_000)
-
-    private func tariff(_ id: String) async throws -> Tariff {
-        guard let tariff = try await database.read({ try TableStore<Tariff>.fetch(id, from: $0) }) else {
-            throw TariffError.notFound(id)
-        }
-        return tariff
-    }
 
     static func validate(_ tariff: Tariff) throws {
         var validator = Validator()

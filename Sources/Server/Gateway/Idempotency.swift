@@ -10,7 +10,9 @@ import Storage
 /// different body is refused (422), and a retry while the first is still running gets 409.
 /// A request that died with its process (a crash, `kill -9`) leaves its in-flight marker behind;
 /// the marker names the process instance that wrote it, so a later instance takes the key over
-/// and runs the request again instead of answering 409 until the marker expires.
+/// and runs the request again instead of answering 409 until the marker expires. Work that may
+/// have committed before such a crash gets the key (`work`'s argument) to store with what it
+/// writes, in the same transaction, and answers a rerun from that instead of doing it twice.
 struct Idempotency: Sendable {
     static let lifetime: Duration = .seconds(24 * 3600)
     static let headerName = HTTPField.Name("Idempotency-Key")!
@@ -34,16 +36,18 @@ struct Idempotency: Sendable {
         var body: Data?
     }
 
+    /// `work` receives the request's scope key (caller, route and key, hashed), nil without a key.
     func run(
-        _ request: Request, context: AppRequestContext, body: Data, _ work: () async throws -> JSONReply
+        _ request: Request, context: AppRequestContext, body: Data, _ work: (_ scopeKey: String?) async throws -> JSONReply
     ) async throws -> Response {
-        guard let key = request.headers[Self.headerName] else { return try await work().response }
+        guard let key = request.headers[Self.headerName] else { return try await work(nil).response }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw APIError.validation(field: "Idempotency-Key", "must be 1–255 printable characters")
         }
         let scope = [context.identity?.userID ?? "anonymous", request.method.rawValue, request.uri.path, key]
             .joined(separator: "\u{1F}")
-        let storeKey = "idempotency:" + TokenService.hash(scope)
+        let scopeKey = TokenService.hash(scope)
+        let storeKey = "idempotency:" + scopeKey
         let fingerprint = Self.fingerprint(body)
         let pending = Array(try JSONEncoder().encode(Stored(fingerprint: fingerprint, owner: instance)))
         if try await !keyValue.setIfAbsent(storeKey, pending, ttl: Self.lifetime) {
@@ -63,7 +67,7 @@ struct Idempotency: Sendable {
             else { throw APIError.conflict("a request with this Idempotency-Key is being processed") }
         }
         do {
-            let reply = try await work()
+            let reply = try await work(scopeKey)
             let stored = Stored(
                 fingerprint: fingerprint, status: reply.status.code, location: reply.headers[.location], body: reply.data)
             try await keyValue.set(storeKey, Array(try JSONEncoder().encode(stored)), ttl: Self.lifetime)

@@ -115,7 +115,16 @@ struct ChargePointHandler: Sendable {
     private func statusNotification(_ payload: [String: Any], stationID: String) async throws {
         guard let status = payload.string("status").flatMap(ConnectorStatus.init(rawValue:)) else { return }
         let connectorID = payload.int("connectorId") ?? 0
-        let at = payload.string("timestamp").flatMap(OCPPTime.parse) ?? now()
+        // An unset or runaway clock would misplace the change in the history and the utilization
+        // shares: server time stands in, and an alert says whose clock is wrong.
+        let time = chargerTime(payload)
+        let at = time.at
+        if let flag = time.flag {
+            try await monitoring.implausibleChargerData(
+                stationID: stationID, transactionID: nil, problem: flag,
+                details: ["timestamp": String((payload.string("timestamp") ?? "").prefix(64)), "action": "StatusNotification"],
+                at: at)
+        }
         let errorCode = payload.string("errorCode").flatMap { $0 == "NoError" ? nil : $0 }
         var previous: ConnectorStatus?
         var previousError: String?
