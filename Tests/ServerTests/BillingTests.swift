@@ -382,4 +382,25 @@ struct BillingTests {
             #expect(march.split(separator: "\r\n").count == 2)
         }
     }
+
+    @Test("an export wider than its row limit is refused with 422, not built without bound")
+    func csvExportIsBounded() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.setUpPricedStation(admin)
+            _ = try await client.recordSession(admin, start: "2026-03-10T09:00:00Z", stop: "2026-03-10T10:00:00Z", meterStart: 0, meterStop: 1000)
+            _ = try await client.recordSession(admin, start: "2026-03-11T09:00:00Z", stop: "2026-03-11T10:00:00Z", meterStart: 0, meterStop: 1000)
+            let query = SessionQuery(startedFrom: nil, startedBefore: nil)
+            #expect(try await dependencies.sessions.all(query, limit: 2).count == 2)
+            do {
+                _ = try await dependencies.sessions.all(query, limit: 1)
+                Issue.record("an export over its limit was built")
+            } catch SessionError.exportTooLarge(let limit) {
+                #expect(limit == 1)
+            }
+            let problem = ProblemMiddleware.problem(for: SessionError.exportTooLarge(limit: 1))
+            #expect(problem.status == .unprocessableContent)
+            #expect(problem.errors?.first?.field == "from")
+        }
+    }
 }

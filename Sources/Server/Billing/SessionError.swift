@@ -9,11 +9,13 @@ enum SessionError: DomainError {
     case concurrentUpdate
     /// Input outside the plausible range for its field.
     case implausible(field: String, String)
+    /// An export would hold more rows than one response may.
+    case exportTooLarge(limit: Int)
 
     var kind: DomainErrorKind {
         switch self {
         case .notFound: .notFound
-        case .unknownStation, .unknownConnector, .stopBeforeStart, .implausible: .invalid
+        case .unknownStation, .unknownConnector, .stopBeforeStart, .implausible, .exportTooLarge: .invalid
         case .transactionIDsExhausted, .concurrentUpdate: .conflict
         }
     }
@@ -25,6 +27,8 @@ enum SessionError: DomainError {
             [FieldError(field: "connectorId", message: "station \(station) has no connector \(connector)")]
         case .stopBeforeStart: [FieldError(field: "stoppedAt", message: "must not be before the session's start")]
         case .implausible(let field, let message): [FieldError(field: field, message: message)]
+        case .exportTooLarge(let limit):
+            [FieldError(field: "from", message: "the range holds more than \(limit) sessions; choose a narrower from/to")]
         default: []
         }
     }

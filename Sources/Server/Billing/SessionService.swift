@@ -292,13 +292,17 @@ struct SessionService: Sendable {
     }
 
     /// Every matching session, oldest start first: the CSV export.
-    func all(_ query: SessionQuery) async throws -> [ChargingSession] {
+    /// Every session the query matches, for an export; more than `limit` is refused rather than
+    /// built into one unbounded response.
+    func all(_ query: SessionQuery, limit: Int) async throws -> [ChargingSession] {
         let filter = query.filter
-        return try await database.read { connection in
+        let rows = try await database.read { connection in
             try connection.query(
-                "SELECT * FROM charging_sessions WHERE \(filter.sql) ORDER BY started_at, id", bindings: filter.values,
-                map: ChargingSession.init(row:))
+                "SELECT * FROM charging_sessions WHERE \(filter.sql) ORDER BY started_at, id LIMIT ?",
+                bindings: filter.values + [.integer(Int64(limit) + 1)], map: ChargingSession.init(row:))
         }
+        guard rows.count <= limit else { throw SessionError.exportTooLarge(limit: limit) }
+        return rows
     }
 
     // MARK: Closing, computed outside the writer

@@ -6,6 +6,8 @@ import Storage
 struct SessionsController {
     let sessions: SessionService
     let idempotency: Idempotency
+    /// Rows one CSV export may hold; a wider range is refused (422) so one request's work is bounded.
+    var exportLimit = 100_000
 
     struct StartRequest: Decodable, Sendable {
         var stationId: String
@@ -133,7 +135,7 @@ struct SessionsController {
 
     /// One row per session, the columns operators reconcile with.
     private func csv(_ query: SessionQuery) async throws -> Response {
-        let rows = try await sessions.all(query)
+        let rows = try await sessions.all(query, limit: exportLimit)
         var text =
             "session_id,transaction_id,station_id,connector_id,id_tag,driver_id,status,started_at,stopped_at,"
             + "duration_seconds,meter_start_wh,meter_stop_wh,energy_wh,currency,subtotal,tax,total,invoice_id,stop_reason\r\n"

@@ -126,25 +126,29 @@ struct ChargePointHandler: Sendable {
                 at: at)
         }
         let errorCode = payload.string("errorCode").flatMap { $0 == "NoError" ? nil : $0 }
-        var previous: ConnectorStatus?
-        var previousError: String?
+        let info = payload.string("info")
+        let vendorErrorCode = payload.string("vendorErrorCode")
+        @Sendable func change(from previous: ConnectorStatus?) -> ConnectorStatusChange {
+            ConnectorStatusChange(
+                stationID: stationID, connectorID: connectorID, previous: previous, current: status, errorCode: errorCode,
+                info: info, vendorErrorCode: vendorErrorCode, at: at, source: .ocpp)
+        }
         if connectorID > 0 {
+            // The connector and its history row are written in one transaction; a repeat is no change.
+            let history = ConnectorStatusHistory(recorder: monitoring) { before, _ in
+                before.status == status && before.errorCode == errorCode ? nil : change(from: before.status)
+            }
             do {
-                let (_, before) = try await stations.updateConnector(connectorID, of: stationID, now: at) { connector in
+                _ = try await stations.updateConnector(connectorID, of: stationID, now: at, history: history) { connector in
                     connector.status = status
                     connector.errorCode = errorCode
                 }
-                previous = before.status
-                previousError = before.errorCode
+                return
             } catch StationError.connectorNotFound {
                 // A connector the station record does not list: the change is still kept in the history.
             }
         }
-        guard previous == nil || previous != status || previousError != errorCode else { return }
-        try await monitoring.connectorStatusChanged(
-            ConnectorStatusChange(
-                stationID: stationID, connectorID: connectorID, previous: previous, current: status, errorCode: errorCode,
-                info: payload.string("info"), vendorErrorCode: payload.string("vendorErrorCode"), at: at, source: .ocpp))
+        try await monitoring.connectorStatusChanged(change(from: nil))
     }
 
     /// The charger's time if it is plausible, else the server's, with a flag saying so: a charger
