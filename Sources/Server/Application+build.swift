@@ -40,9 +40,11 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
     return app
 }
 
-func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
+/// `routeTable` receives every route added, for the 405 answers and for tests that compare the
+/// routes with the OpenAPI document.
+func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    let routes = RecordingRouter(router: router, table: RouteTable())
+    let routes = RecordingRouter(router: router, table: routeTable)
     routes.add(middleware: RequestIDMiddleware())
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))

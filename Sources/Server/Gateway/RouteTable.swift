@@ -22,6 +22,15 @@ final class RouteTable: Sendable {
         }
     }
 
+    /// Every registered route as (method, path pattern), in registration order.
+    var routes: [(method: String, path: String)] {
+        entries.withLock { entries in
+            entries.flatMap { entry in
+                entry.methods.map { (method: $0, path: "/" + entry.components.joined(separator: "/")) }
+            }
+        }
+    }
+
     func allowedMethods(forPath path: String) -> [String] {
         let parts = path.split(separator: "/")
         return entries.withLock { entries in
