@@ -114,7 +114,7 @@ extension OpenAPIDocument {
                     JSONSchema.query("connectorType", connectorType),
                     JSONSchema.query("minPowerKw", ["type": "number", "minimum": 0]),
                     JSONSchema.query("available", JSONSchema.trueOrFalse),
-                    JSONSchema.query("q", JSONSchema.string(1, 200), "Text in the id, name or address."),
+                    JSONSchema.query("q", JSONSchema.string, "Text in the id, name or address."),
                     JSONSchema.query(
                         "near", JSONSchema.string(pattern: "^-?[0-9.]+,-?[0-9.]+$"),
                         "'latitude,longitude'; results carry distanceKm and are nearest first."),
@@ -138,7 +138,7 @@ extension OpenAPIDocument {
             Operation(
                 method: "DELETE", path: "/api/v1/stations/{id}", tag: "Stations",
                 summary: "Decommission a station (purge=true deletes it)", access: staff,
-                query: [JSONSchema.query("purge", JSONSchema.trueOrFalse)],
+                query: [JSONSchema.query("purge", JSONSchema.string, "true deletes the station; anything else decommissions it.")],
                 responses: [200: .json(station), 204: .empty], failures: [409]),
             Operation(
                 method: "PUT", path: "/api/v1/stations/{id}/credentials", tag: "Stations",
@@ -198,7 +198,7 @@ extension OpenAPIDocument {
             Operation(
                 method: "GET", path: "/api/v1/drivers", tag: "Drivers", summary: "Search drivers", access: staff,
                 query: [
-                    JSONSchema.query("q", JSONSchema.string(1, 200)), JSONSchema.query("status", JSONSchema.oneOf(DriverStatus.self)),
+                    JSONSchema.query("q", JSONSchema.string), JSONSchema.query("status", JSONSchema.oneOf(DriverStatus.self)),
                     JSONSchema.query("membership", JSONSchema.oneOf(Membership.self)),
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(driver))]),
@@ -242,7 +242,7 @@ extension OpenAPIDocument {
                 method: "GET", path: "/api/v1/id-tags", tag: "Id tags", summary: "List id tags", access: staff,
                 query: [
                     JSONSchema.query("status", JSONSchema.oneOf(IdTagStatus.self)),
-                    JSONSchema.query("kind", JSONSchema.oneOf(["rfid", "app"])), JSONSchema.query("driverId", JSONSchema.string(1, 200)),
+                    JSONSchema.query("kind", JSONSchema.oneOf(["rfid", "app"])), JSONSchema.query("driverId", JSONSchema.string),
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(idTag))]),
             Operation(
@@ -295,7 +295,7 @@ extension OpenAPIDocument {
                 method: "GET", path: "/api/v1/sessions", tag: "Sessions",
                 summary: "List sessions (a driver only their own)", access: .signedIn,
                 query: [
-                    JSONSchema.query("stationId", JSONSchema.string(1, 200)), JSONSchema.query("driverId", JSONSchema.string(1, 200)),
+                    JSONSchema.query("stationId", JSONSchema.string), JSONSchema.query("driverId", JSONSchema.string),
                     JSONSchema.query("status", JSONSchema.oneOf(SessionStatus.self)), from, to,
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(session))]),
@@ -318,7 +318,7 @@ extension OpenAPIDocument {
                 method: "GET", path: "/api/v1/invoices", tag: "Invoices",
                 summary: "List invoices (a driver only their own)", access: .signedIn,
                 query: [
-                    JSONSchema.query("driverId", JSONSchema.string(1, 200)), JSONSchema.query("status", JSONSchema.oneOf(Invoice.Status.self)),
+                    JSONSchema.query("driverId", JSONSchema.string), JSONSchema.query("status", JSONSchema.oneOf(Invoice.Status.self)),
                     from, to,
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(invoice))]),
@@ -344,8 +344,8 @@ extension OpenAPIDocument {
         let seriesQuery =
             window + [
                 JSONSchema.query("groupBy", JSONSchema.oneOf(Granularity.self), "Default day."),
-                JSONSchema.query("tz", JSONSchema.string(1, 100), "An IANA time zone; default UTC."),
-                JSONSchema.query("stationId", JSONSchema.string(1, 200)),
+                JSONSchema.query("tz", JSONSchema.ref("TimeZone"), "Default UTC."),
+                JSONSchema.query("stationId", JSONSchema.string),
             ]
         return [
             Operation(
@@ -353,7 +353,7 @@ extension OpenAPIDocument {
                 query: [
                     JSONSchema.query("state", JSONSchema.oneOf(AlertState.self)),
                     JSONSchema.query("severity", JSONSchema.oneOf(AlertSeverity.self)),
-                    JSONSchema.query("stationId", JSONSchema.string(1, 200)),
+                    JSONSchema.query("stationId", JSONSchema.string),
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(alert))]),
             Operation(
@@ -365,13 +365,13 @@ extension OpenAPIDocument {
             Operation(
                 method: "GET", path: "/api/v1/events", tag: "Monitoring",
                 summary: "Live events as server-sent events (Last-Event-ID resumes)", access: staff,
-                query: [JSONSchema.query("stationId", JSONSchema.string(1, 200))],
+                query: [JSONSchema.query("stationId", JSONSchema.string)],
                 headers: [["name": "Last-Event-ID", "in": "header", "schema": ["type": "string", "pattern": "^[0-9]{1,18}$"]]],
                 responses: [200: .text(contentType: "text/event-stream")]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/overview", tag: "Analytics",
                 summary: "Stations, connectors, sessions, alerts and today's totals", access: staff,
-                query: [JSONSchema.query("tz", JSONSchema.string(1, 100), "An IANA time zone; default UTC.")],
+                query: [JSONSchema.query("tz", JSONSchema.ref("TimeZone"), "Default UTC.")],
                 responses: [200: .json(JSONSchema.ref("Overview"))]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/energy", tag: "Analytics",
@@ -388,7 +388,7 @@ extension OpenAPIDocument {
             Operation(
                 method: "GET", path: "/api/v1/analytics/utilization", tag: "Analytics",
                 summary: "Share of time per connector status", access: staff,
-                query: window + [JSONSchema.query("stationId", JSONSchema.string(1, 200))],
+                query: window + [JSONSchema.query("stationId", JSONSchema.string)],
                 responses: [200: .json(JSONSchema.items(JSONSchema.ref("ConnectorUtilization")))]),
         ]
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 
 /// Small builders for JSON Schema 2020-12 (the dialect of OpenAPI 3.1).
@@ -65,6 +66,14 @@ enum JSONSchema {
         return .object(schema)
     }
 
+    /// A request body: an optional property may also be sent as null, which the API reads as absent
+    /// (or, on PATCH, as "clear it" where the field can be cleared).
+    static func input(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        var properties = properties
+        for (name, schema) in properties where !required.contains(name) { properties[name] = nullable(schema) }
+        return object(properties, required: required)
+    }
+
     /// A PATCH field that may be sent as null to clear it.
     static func nullable(_ schema: JSONValue) -> JSONValue { ["anyOf": [schema, ["type": "null"]]] }
 
@@ -101,6 +110,8 @@ extension OpenAPIDocument {
         schemas.merge(driverSchemas) { $1 }
         schemas.merge(billingSchemas) { $1 }
         schemas.merge(operationsSchemas) { $1 }
+        schemas["TimeZone"] = JSONSchema.oneOf(TimeZone.knownTimeZoneIdentifiers.sorted())
+        schemas["Currency"] = JSONSchema.oneOf(Locale.commonISOCurrencyCodes.map { $0.uppercased() }.sorted())
         return schemas
     }
 
@@ -137,7 +148,7 @@ extension OpenAPIDocument {
                     "email": JSONSchema.email, "password": JSONSchema.string(8, 72), "name": JSONSchema.string(1, 200),
                     "role": JSONSchema.oneOf(Role.self),
                 ], required: ["email", "password", "name", "role"]),
-            "PatchUserRequest": JSONSchema.object([
+            "PatchUserRequest": JSONSchema.input([
                 "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "role": JSONSchema.oneOf(Role.self),
                 "status": JSONSchema.oneOf(UserStatus.self), "password": JSONSchema.string(8, 72),
             ]),
@@ -166,9 +177,9 @@ extension OpenAPIDocument {
                         "uptimeSeconds": JSONSchema.integer,
                     ]),
                 ], required: ["name", "kind", "status", "message"]),
-            "RegisterServiceRequest": JSONSchema.object(
+            "RegisterServiceRequest": JSONSchema.input(
                 [
-                    "name": JSONSchema.string(pattern: "^[a-z0-9._-]{1,64}$"), "url": JSONSchema.string(pattern: "^http://"),
+                    "name": JSONSchema.string(pattern: "^[a-z0-9._-]{1,64}$"), "url": JSONSchema.string(pattern: "^http://[^/?#\\s]"),
                     "metadata": JSONSchema.stringMap.merging(["maxProperties": 32]), "ttlSeconds": JSONSchema.integer(1, 86_400),
                 ], required: ["name", "url"]),
             "Discovery": JSONSchema.object(
@@ -219,27 +230,28 @@ extension OpenAPIDocument {
                     "stations": JSONSchema.integer, "online": JSONSchema.integer, "stationsByStatus": JSONSchema.integerMap,
                     "connectors": JSONSchema.integer, "connectorsByStatus": JSONSchema.integerMap,
                 ], required: ["stations", "online", "stationsByStatus", "connectors", "connectorsByStatus"]),
-            "ConnectorInput": JSONSchema.object(
+            "ConnectorInput": JSONSchema.input(
                 [
                     "connectorId": JSONSchema.integer(1, 100), "type": connectorType, "maxPowerKw": power,
                     "status": connectorStatus,
                 ], required: ["connectorId", "type", "maxPowerKw"]),
-            "CreateStationRequest": JSONSchema.object(
+            "CreateStationRequest": JSONSchema.input(
                 [
                     "id": JSONSchema.stationID, "name": JSONSchema.string(1, 200), "operatorId": JSONSchema.string,
                     "address": JSONSchema.string(0, 500), "latitude": JSONSchema.number(-90, 90),
                     "longitude": JSONSchema.number(-180, 180), "status": JSONSchema.oneOf(StationStatus.self),
                     "registration": JSONSchema.oneOf(RegistrationStatus.self), "ocppVersion": JSONSchema.oneOf(["1.6"]),
                     "tariffId": JSONSchema.string, "connectors": JSONSchema.array(JSONSchema.ref("ConnectorInput"), maxItems: 100),
-                ], required: ["id", "name"]),
-            "PatchStationRequest": JSONSchema.object([
-                "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "operatorId": JSONSchema.nullable(JSONSchema.string),
-                "address": JSONSchema.nullable(JSONSchema.string(0, 500)),
-                "latitude": JSONSchema.nullable(JSONSchema.number(-90, 90)),
-                "longitude": JSONSchema.nullable(JSONSchema.number(-180, 180)), "status": JSONSchema.oneOf(StationStatus.self),
-                "registration": JSONSchema.oneOf(RegistrationStatus.self), "tariffId": JSONSchema.nullable(JSONSchema.string),
+                ], required: ["id", "name"]
+            ).merging(["dependentRequired": ["latitude": ["longitude"], "longitude": ["latitude"]]]),
+            "PatchStationRequest": JSONSchema.input([
+                "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "operatorId": JSONSchema.string,
+                "address": JSONSchema.string(0, 500),
+                "latitude": JSONSchema.number(-90, 90),
+                "longitude": JSONSchema.number(-180, 180), "status": JSONSchema.oneOf(StationStatus.self),
+                "registration": JSONSchema.oneOf(RegistrationStatus.self), "tariffId": JSONSchema.string,
             ]),
-            "ConnectorPatchRequest": JSONSchema.object([
+            "ConnectorPatchRequest": JSONSchema.input([
                 "type": connectorType, "maxPowerKw": power, "status": connectorStatus,
                 "errorCode": JSONSchema.string(1, 50),
             ]),
@@ -257,7 +269,7 @@ extension OpenAPIDocument {
     private static var driverSchemas: [String: JSONValue] {
         let vehicles = JSONSchema.array(JSONSchema.ref("Vehicle"), maxItems: 20)
         return [
-            "Vehicle": JSONSchema.object(
+            "Vehicle": JSONSchema.input(
                 [
                     "make": JSONSchema.string(1, 100), "model": JSONSchema.string(1, 100),
                     "batteryKwh": JSONSchema.number(exclusiveMinimum: 0, maximum: 1000),
@@ -270,15 +282,15 @@ extension OpenAPIDocument {
                     "membership": JSONSchema.oneOf(Membership.self), "vehicles": JSONSchema.array(JSONSchema.ref("Vehicle")),
                     "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
                 ], required: ["id", "version", "name", "email", "status", "membership", "vehicles", "createdAt", "updatedAt"]),
-            "CreateDriverRequest": JSONSchema.object(
+            "CreateDriverRequest": JSONSchema.input(
                 [
                     "name": JSONSchema.string(1, 200), "email": JSONSchema.email, "phone": JSONSchema.string(3, 32),
                     "status": JSONSchema.oneOf(DriverStatus.self), "membership": JSONSchema.oneOf(Membership.self),
                     "vehicles": vehicles, "userId": JSONSchema.string,
                 ], required: ["name", "email"]),
-            "PatchDriverRequest": JSONSchema.object([
+            "PatchDriverRequest": JSONSchema.input([
                 "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "email": JSONSchema.email,
-                "phone": JSONSchema.nullable(JSONSchema.string(3, 32)), "status": JSONSchema.oneOf(DriverStatus.self),
+                "phone": JSONSchema.string(3, 32), "status": JSONSchema.oneOf(DriverStatus.self),
                 "membership": JSONSchema.oneOf(Membership.self), "vehicles": vehicles,
             ]),
             "IdTag": JSONSchema.object(
@@ -288,13 +300,13 @@ extension OpenAPIDocument {
                     "parentIdTag": JSONSchema.string, "maxActiveTransactions": JSONSchema.integer,
                     "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
                 ], required: ["id", "version", "status", "kind", "createdAt", "updatedAt"]),
-            "PutIdTagRequest": JSONSchema.object(
+            "PutIdTagRequest": JSONSchema.input(
                 [
                     "status": JSONSchema.oneOf(IdTagStatus.self), "driverId": JSONSchema.string,
                     "expiresAt": JSONSchema.dateTime, "parentIdTag": JSONSchema.idTag,
                     "maxActiveTransactions": JSONSchema.integer(1, 100),
                 ], required: ["status"]),
-            "AuthorizeRequest": JSONSchema.object(["forStartTransaction": JSONSchema.boolean]),
+            "AuthorizeRequest": JSONSchema.input(["forStartTransaction": JSONSchema.boolean]),
             "IdTagInfo": JSONSchema.object(
                 [
                     "status": JSONSchema.oneOf(["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"]),
@@ -308,7 +320,7 @@ extension OpenAPIDocument {
 
     private static var billingSchemas: [String: JSONValue] {
         let price = JSONSchema.decimalInput
-        let window = JSONSchema.object(
+        let window = JSONSchema.input(
             [
                 "daysOfWeek": JSONSchema.array(JSONSchema.oneOf(Weekday.self)).merging(["minItems": 1]),
                 "start": JSONSchema.string(pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"),
@@ -317,16 +329,16 @@ extension OpenAPIDocument {
             ], required: ["start", "end"])
         var tariffInput: [String: JSONValue] = [
             "version": JSONSchema.integer, "name": JSONSchema.string(1, 200),
-            "currency": JSONSchema.string(pattern: "^[A-Za-z]{3}$"), "energyPrice": price,
-            "timePrice": JSONSchema.nullable(price), "sessionFee": JSONSchema.nullable(price),
-            "idleFee": JSONSchema.nullable(price), "idleGraceMinutes": JSONSchema.integer(0, 1440),
-            "taxRatePercent": price, "timeZone": JSONSchema.string(1, 100),
-            "validFrom": JSONSchema.nullable(JSONSchema.dateTime), "validTo": JSONSchema.nullable(JSONSchema.dateTime),
+            "currency": JSONSchema.ref("Currency"), "energyPrice": price,
+            "timePrice": price, "sessionFee": price,
+            "idleFee": price, "idleGraceMinutes": JSONSchema.integer(0, 1440),
+            "taxRatePercent": price, "timeZone": JSONSchema.ref("TimeZone"),
+            "validFrom": JSONSchema.dateTime, "validTo": JSONSchema.dateTime,
             "windows": JSONSchema.array(window, maxItems: 50),
             "membershipDiscounts": ["type": "object", "additionalProperties": price],
             "isDefault": JSONSchema.boolean,
         ]
-        let patch = JSONSchema.object(tariffInput)
+        let patch = JSONSchema.input(tariffInput)
         tariffInput["version"] = nil
         return [
             "CostLine": JSONSchema.object(
@@ -356,7 +368,7 @@ extension OpenAPIDocument {
                     "id", "version", "name", "currency", "energyPrice", "idleGraceMinutes", "taxRatePercent",
                     "timeZone", "windows", "membershipDiscounts", "isDefault", "createdAt", "updatedAt",
                 ]),
-            "CreateTariffRequest": JSONSchema.object(tariffInput, required: ["name", "currency", "energyPrice"]),
+            "CreateTariffRequest": JSONSchema.input(tariffInput, required: ["name", "currency", "energyPrice"]),
             "PatchTariffRequest": patch,
             "Session": JSONSchema.object(
                 [
@@ -379,7 +391,7 @@ extension OpenAPIDocument {
                     "stationId": JSONSchema.stationID, "connectorId": JSONSchema.integer(1, 100), "idTag": JSONSchema.idTag,
                     "startedAt": JSONSchema.dateTime, "meterStartWh": JSONSchema.integer(0, 1_000_000_000_000),
                 ], required: ["stationId", "connectorId", "idTag", "startedAt", "meterStartWh"]),
-            "StopSessionRequest": JSONSchema.object(
+            "StopSessionRequest": JSONSchema.input(
                 [
                     "meterStopWh": JSONSchema.integer(0, 1_000_000_000_000), "stoppedAt": JSONSchema.dateTime,
                     "reason": JSONSchema.string(0, 200),
@@ -403,7 +415,7 @@ extension OpenAPIDocument {
                     "id", "number", "sessionId", "lines", "subtotal", "tax", "total", "amountPaid", "currency",
                     "status", "issuedAt", "dueAt",
                 ]),
-            "PaymentRequest": JSONSchema.object(
+            "PaymentRequest": JSONSchema.input(
                 [
                     "amount": JSONSchema.decimalInput, "method": JSONSchema.string(1, 50), "reference": JSONSchema.string(0, 200),
                 ], required: ["amount", "method"]),
@@ -463,7 +475,7 @@ extension OpenAPIDocument {
                     "stationId", "from", "to", "energyWh", "revenue", "sessions", "completedSessions",
                     "averageDurationSeconds", "uptimeShare",
                 ]),
-            "ChargingStartRequest": JSONSchema.object(
+            "ChargingStartRequest": JSONSchema.input(
                 ["stationId": JSONSchema.string, "connectorId": JSONSchema.integer(1, 100)],
                 required: ["stationId", "connectorId"]),
         ]

@@ -159,9 +159,11 @@ enum OpenAPIDocument {
         switch name {
         case "connectorId": schema = JSONSchema.integer(1, 100)
         case "idTag": schema = JSONSchema.idTag
-        case "id" where path.hasPrefix("/api/v1/stations/"): schema = JSONSchema.stationID
         case "name": schema = JSONSchema.string(1, 64)
-        default: schema = JSONSchema.string(1, 200)
+        case "command": schema = JSONSchema.oneOf(OCPPController.commands)
+        case "action": schema = JSONSchema.oneOf(OCPPSchemas.centralSystemRequests.keys.sorted())
+        // Ids are looked up as given: anything that names no record is a 404.
+        default: schema = JSONSchema.string
         }
         return ["name": .string(name), "in": "path", "required": true, "schema": schema]
     }
