@@ -40,7 +40,8 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
     return app
 }
 
-/// `routeTable` receives every route added, for 405 answers and for the role tests.
+/// `routeTable` receives every route added: for 405 answers, the role table tests, and the tests
+/// that compare the routes with the OpenAPI document.
 func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let routes = RecordingRouter(router: router, table: routeTable)

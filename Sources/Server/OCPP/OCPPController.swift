@@ -80,6 +80,12 @@ struct OCPPController {
         }
     }
 
+    /// The typed commands, as `POST /stations/{id}/commands/{command}` names them.
+    static let commands = [
+        "remote-start", "remote-stop", "reset", "unlock", "change-availability", "get-configuration",
+        "change-configuration", "clear-cache", "trigger-message",
+    ]
+
     struct ChargingStart: Decodable, Sendable {
         var stationId: String
         var connectorId: Int
@@ -230,9 +236,7 @@ struct OCPPController {
             payload["requestedMessage"] = message!
             return try await call(stationID, "TriggerMessage", payload)
         default:
-            throw APIError.notFound(
-                "no command \(command); commands: remote-start, remote-stop, reset, unlock, change-availability, "
-                    + "get-configuration, change-configuration, clear-cache, trigger-message")
+            throw APIError.notFound("no command \(command); commands: \(Self.commands.joined(separator: ", "))")
         }
     }
 

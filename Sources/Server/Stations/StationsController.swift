@@ -310,15 +310,16 @@ struct StationsController {
             query.availableOnly = available == "true"
         }
         query.text = parameters["q"].map(String.init)
+        // Checked even without `near`, so a bad value is reported rather than silently ignored.
+        let radius = parameters["radiusKm"].map { Double($0) } ?? 10
+        validator.check(radius.map { $0 > 0 && $0 <= 20_000 } ?? false, "radiusKm", "must be above 0 and at most 20000")
         if let near = parameters["near"] {
             let parts = near.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            let radius = parameters["radiusKm"].flatMap { Double($0) } ?? 10
             if parts.count == 2, (-90...90).contains(parts[0]), (-180...180).contains(parts[1]) {
-                query.near = (parts[0], parts[1], radius)
+                query.near = (parts[0], parts[1], radius ?? 10)
             } else {
                 validator.fail("near", "must be 'latitude,longitude' within range")
             }
-            validator.check(radius > 0 && radius <= 20_000, "radiusKm", "must be above 0 and at most 20000")
         }
         try validator.throwIfInvalid()
         return query

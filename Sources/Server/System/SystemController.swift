@@ -1,7 +1,8 @@
 import Hummingbird
 import Observability
 
-/// `/health` (liveness), `/health/ready` (every check) and `/metrics` (Prometheus text).
+/// `/health` (liveness), `/health/ready` (every check), `/metrics` (Prometheus text) and
+/// `/openapi.json` (the API's description).
 struct SystemController {
     let health: HealthMonitor
     let metrics: RequestMetrics
@@ -20,6 +21,9 @@ struct SystemController {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: buffer))
+        }
+        router.get("/openapi.json") { _, _ in
+            JSONReply(status: .ok, headers: [:], data: OpenAPIDocument.data).response
         }
     }
 }
