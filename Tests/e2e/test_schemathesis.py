@@ -91,16 +91,6 @@ NARROW_EXCLUSIONS = [
     ("GET /api/v1/stations/availability", "allow_header_conformance", "overlaps /stations/{id}"),
     ("GET /api/v1/sessions/export.csv", "unsupported_method", "overlaps /sessions/{id}"),
     ("GET /api/v1/sessions/export.csv", "allow_header_conformance", "overlaps /sessions/{id}"),
-    # Issue 8 defect 2 (billing helper): meter readings beyond the plausible 0–10^12 Wh register are
-    # still accepted by REST start/stop. Re-enable once that fix is merged.
-    ("POST /api/v1/sessions", "negative_data_rejection", "defect 2: meterStartWh range"),
-    ("POST /api/v1/sessions/{id}/stop", "negative_data_rejection", "defect 2: meterStopWh range"),
-    # Issue 8 defect 14 (ocpp-protocol helper): PATCH accepts an address over the 500 characters
-    # POST allows. Re-enable once that fix is merged.
-    ("PATCH /api/v1/stations/{id}", "negative_data_rejection", "defect 14: PATCH size limits"),
-    # Issue 8 defect 10 (auth-roles helper, password policy): PATCH accepts a password over bcrypt's
-    # 72 bytes, which registration refuses. Re-enable once the policy applies to PATCH too.
-    ("PATCH /api/v1/users/{id}", "negative_data_rejection", "defect 10: password policy on PATCH"),
 ]
 
 
