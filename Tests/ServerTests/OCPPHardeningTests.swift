@@ -134,13 +134,13 @@ struct OCPPHardeningTests {
         try await withTestConnection { connection, channel, inbound in
             let handled = Mutex<[String]>([])
             let loop = ChargePointFrameLoop(
-                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(500), readAhead: 4,
+                connection: connection, maxFrameSize: 65_536, pingInterval: .seconds(2), readAhead: 4,
                 logger: Logger(label: "test"))
             let running = Task {
                 await loop.run(inbound) { text in
-                    // Twice what the keep-alive allows a peer to stay silent (2 × 500 ms + 1 s), while the
-                    // peer still has two seconds to answer each ping on a loaded machine.
-                    if text == "slow" { try? await Task.sleep(for: .seconds(4)) }
+                    // Twice what the keep-alive allows a peer to stay silent (2 × 2 s + 1 s), while the
+                    // peer has five seconds to answer a ping even when the tests starve the thread pool.
+                    if text == "slow" { try? await Task.sleep(for: .seconds(10)) }
                     handled.withLock { $0.append(text) }
                 }
             }
@@ -158,7 +158,7 @@ struct OCPPHardeningTests {
             }
             try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "slow")))
             try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "next")))
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(40)
             while handled.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline && !closed.withLock({ $0 }) {
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -80,21 +80,24 @@ struct TransactionTests {
         try await withDatabase { database, _ async throws in
             try await database.write { try $0.run("INSERT INTO parents (id, name) VALUES (?, ?)", "before", "Before") }
             let writeStarted = AsyncStream<Void>.makeStream()
-            let writeCommitted = Mutex(false)
+            let readAnswered = DispatchSemaphore(value: 0)
+            let answeredWhileWriteOpen = Mutex(false)
             let longWrite = Task {
                 try await database.write { connection in
                     try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "during", "During")
                     writeStarted.continuation.yield()
-                    Thread.sleep(forTimeInterval: 1.0)
+                    // The transaction stays open until the reader has answered; a reader that waited
+                    // for the writer would only get through after this gives up.
+                    let answered = readAnswered.wait(timeout: .now() + 30) == .success
+                    answeredWhileWriteOpen.withLock { $0 = answered }
                 }
-                writeCommitted.withLock { $0 = true }
             }
             for await _ in writeStarted.stream { break }
             let seen = try await count(database)
-            // The read finished while the writer still held its transaction open.
-            #expect(writeCommitted.withLock { $0 } == false, "the read did not wait for the writer")
-            #expect(seen == 1, "the uncommitted row is not visible")
+            readAnswered.signal()
             try await longWrite.value
+            #expect(answeredWhileWriteOpen.withLock { $0 }, "the read did not wait for the writer")
+            #expect(seen == 1, "the uncommitted row is not visible")
             #expect(try await count(database) == 2)
         }
     }

@@ -31,6 +31,7 @@ enum RoutePolicy {
         "GET /health": .anyone,
         "GET /health/ready": .anyone,
         "GET /metrics": .anyone,
+        "GET /openapi.json": .anyone,
 
         "POST /api/v1/auth/register": .anyone,
         "POST /api/v1/auth/login": .anyone,
