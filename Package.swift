@@ -46,9 +46,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "OCPP",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Server",
             dependencies: [
+                "OCPP",
                 "Storage",
                 "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -79,6 +84,11 @@ let package = Package(
         .testTarget(
             name: "ObservabilityTests",
             dependencies: ["Observability"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OCPPTests",
+            dependencies: ["OCPP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
