@@ -54,6 +54,7 @@ let server = try await ServerBootstrap(group: group)
     }
     .bind(host: host, port: port)
     .get()
-print("listening on \(host):\(server.localAddress?.port ?? port)")
-fflush(stdout)
+// Written unbuffered: scripts wait for this line while the process keeps running.
+let ready = "listening on \(host):\(server.localAddress?.port ?? port)\n"
+_ = ready.withCString { write(1, $0, strlen($0)) }
 try await server.closeFuture.get()

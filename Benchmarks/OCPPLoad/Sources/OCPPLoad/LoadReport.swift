@@ -84,9 +84,9 @@ struct LoadReport: Codable, Sendable {
         for name in order {
             guard let summary = actions[name], summary.count > 0 || name == "all" else { continue }
             lines.append(
-                String(
-                    format: "  %-18@ %8d %9.2f %9.2f %9.2f %9.2f", name as NSString, summary.count, summary.p50, summary.p90,
-                    summary.p99, summary.max))
+                "  " + name.padding(toLength: 18, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %8d %9.2f %9.2f %9.2f %9.2f", summary.count, summary.p50, summary.p90, summary.p99, summary.max))
         }
         lines.append(
             "  errors: \(errors.callErrors) CALLERRORs \(errors.callErrorsByAction), \(errors.timeouts) timeouts, "

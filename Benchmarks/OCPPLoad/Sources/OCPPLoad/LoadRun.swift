@@ -10,7 +10,17 @@ struct LoadRun {
 
     func run() async throws -> LoadReport {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
-        defer { try? group.syncShutdownGracefully() }
+        do {
+            let report = try await run(on: group)
+            try? await group.shutdownGracefully()
+            return report
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func run(on group: MultiThreadedEventLoopGroup) async throws -> LoadReport {
         let recorder = LoadRecorder()
         let clock = ContinuousClock()
         let started = clock.now
@@ -38,7 +48,7 @@ struct LoadRun {
             return samples
         }
 
-        let channels = Mutex<[Channel]>([])
+        let channels = OpenChannels()
         await withTaskGroup(of: Void.self) { tasks in
             for index in 0..<options.chargers {
                 let due = started + .nanoseconds(Int64(Double(index) / options.rampPerSecond * 1e9))
@@ -51,7 +61,7 @@ struct LoadRun {
                             return
                         }
                         recorder.connected()
-                        channels.withLock { $0.append(channel) }
+                        channels.add(channel)
                         channel.pipeline.fireUserInboundEventTriggered(StartScript())
                     } catch {
                         recorder.connectFailed()
@@ -96,7 +106,7 @@ struct LoadRun {
         // so the server sees orderly closes rather than resets.
         try? await Task.sleep(for: .seconds(1))
         recorder.markEnding()
-        for channel in channels.withLock({ $0 }) {
+        for channel in channels.all {
             try? await channel.close()
         }
         sampler.cancel()
@@ -119,4 +129,11 @@ struct LoadRun {
             messagesPerSecond: window > 0 ? Double(messages) / window : 0, actions: actions, errors: errors, memory: memory,
             rest: rest)
     }
+}
+
+/// The chargers' channels, so the run can close those still open at its end.
+private final class OpenChannels: Sendable {
+    private let channels = Mutex<[Channel]>([])
+    func add(_ channel: Channel) { channels.withLock { $0.append(channel) } }
+    var all: [Channel] { channels.withLock { $0 } }
 }
