@@ -5,8 +5,6 @@ extension OpenAPIDocument {
             + operatorOperations
     }
 
-    private static let staff = Access.roles([.admin, .operator])
-    private static let adminOnly = Access.roles([.admin])
     private static let idempotencyKey: JSONValue = [
         "name": "Idempotency-Key", "in": "header", "required": false,
         "description": "Replays the first response to the same key and body for 24 h.",
@@ -18,17 +16,16 @@ extension OpenAPIDocument {
     private static var systemOperations: [Operation] {
         [
             Operation(
-                method: "GET", path: "/health", tag: "System", summary: "Liveness", access: .anyone,
+                method: "GET", path: "/health", tag: "System", summary: "Liveness",
                 responses: [200: .json(JSONSchema.object(["status": JSONSchema.oneOf(["ok"])], required: ["status"]))]),
             Operation(
                 method: "GET", path: "/health/ready", tag: "System", summary: "Readiness: every health check",
-                access: .anyone,
                 responses: [200: .json(JSONSchema.ref("HealthReport")), 503: .json(JSONSchema.ref("HealthReport"))]),
             Operation(
-                method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics", access: .anyone,
+                method: "GET", path: "/metrics", tag: "System", summary: "Prometheus metrics",
                 responses: [200: .text(contentType: "text/plain")]),
             Operation(
-                method: "GET", path: "/openapi.json", tag: "System", summary: "This document", access: .anyone,
+                method: "GET", path: "/openapi.json", tag: "System", summary: "This document",
                 responses: [200: .json(JSONSchema.anyObject)]),
         ]
     }
@@ -38,66 +35,66 @@ extension OpenAPIDocument {
         let user = JSONSchema.ref("User")
         return [
             Operation(
-                method: "GET", path: "/api/v1/services", tag: "Registry", summary: "List services", access: staff,
+                method: "GET", path: "/api/v1/services", tag: "Registry", summary: "List services",
                 responses: [200: .json(JSONSchema.list(service))]),
             Operation(
                 method: "GET", path: "/api/v1/services/{name}", tag: "Registry", summary: "Get a service",
-                access: staff, responses: [200: .json(service)]),
+                responses: [200: .json(service)]),
             Operation(
                 method: "POST", path: "/api/v1/services", tag: "Registry",
-                summary: "Register an external service (or renew its registration)", access: adminOnly,
+                summary: "Register an external service (or renew its registration)",
                 body: JSONSchema.ref("RegisterServiceRequest"), responses: [200: .json(service), 201: .json(service)],
                 failures: [409]),
             Operation(
                 method: "PUT", path: "/api/v1/services/{name}/heartbeat", tag: "Registry",
-                summary: "Heartbeat an external service", access: adminOnly, responses: [200: .json(service)],
+                summary: "Heartbeat an external service", responses: [200: .json(service)],
                 failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/services/{name}", tag: "Registry",
-                summary: "Deregister an external service", access: adminOnly, responses: [204: .empty],
+                summary: "Deregister an external service", responses: [204: .empty],
                 failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/services/{name}/discover", tag: "Registry",
-                summary: "Find a healthy instance", access: staff, responses: [200: .json(JSONSchema.ref("Discovery"))]),
+                summary: "Find a healthy instance", responses: [200: .json(JSONSchema.ref("Discovery"))]),
             Operation(
                 method: "POST", path: "/api/v1/auth/register", tag: "Auth", summary: "Create a driver account",
-                access: .anyone, body: JSONSchema.ref("RegisterRequest"), responses: [201: .json(user)],
+                body: JSONSchema.ref("RegisterRequest"), responses: [201: .json(user)],
                 failures: [409, 429]),
             Operation(
-                method: "POST", path: "/api/v1/auth/login", tag: "Auth", summary: "Log in", access: .anyone,
+                method: "POST", path: "/api/v1/auth/login", tag: "Auth", summary: "Log in",
                 body: JSONSchema.ref("LoginRequest"), responses: [200: .json(JSONSchema.ref("TokenPair"))],
                 failures: [401, 429]),
             Operation(
                 method: "POST", path: "/api/v1/auth/refresh", tag: "Auth", summary: "Exchange a refresh token",
-                access: .anyone, body: JSONSchema.ref("RefreshRequest"), responses: [200: .json(JSONSchema.ref("TokenPair"))],
+                body: JSONSchema.ref("RefreshRequest"), responses: [200: .json(JSONSchema.ref("TokenPair"))],
                 failures: [401, 429]),
             Operation(
                 method: "POST", path: "/api/v1/auth/logout", tag: "Auth", summary: "Revoke a refresh token",
-                access: .anyone, body: JSONSchema.ref("RefreshRequest"), responses: [204: .empty]),
+                body: JSONSchema.ref("RefreshRequest"), responses: [204: .empty]),
             Operation(
                 method: "POST", path: "/api/v1/auth/logout-all", tag: "Auth", summary: "End every session of the caller",
-                access: .signedIn, responses: [204: .empty]),
+                responses: [204: .empty]),
             Operation(
                 method: "GET", path: "/api/v1/auth/me", tag: "Auth", summary: "The caller's account",
-                access: .signedIn, responses: [200: .json(user)]),
+                responses: [200: .json(user)]),
             Operation(
-                method: "GET", path: "/api/v1/users", tag: "Users", summary: "List accounts", access: adminOnly,
+                method: "GET", path: "/api/v1/users", tag: "Users", summary: "List accounts",
                 query: [JSONSchema.query("role", JSONSchema.oneOf(Role.self)), JSONSchema.query("status", JSONSchema.oneOf(UserStatus.self))]
                     + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(user))]),
             Operation(
-                method: "POST", path: "/api/v1/users", tag: "Users", summary: "Create an account", access: adminOnly,
+                method: "POST", path: "/api/v1/users", tag: "Users", summary: "Create an account",
                 body: JSONSchema.ref("CreateUserRequest"), responses: [201: .json(user)], failures: [409]),
             Operation(
-                method: "GET", path: "/api/v1/users/{id}", tag: "Users", summary: "Get an account", access: adminOnly,
+                method: "GET", path: "/api/v1/users/{id}", tag: "Users", summary: "Get an account",
                 responses: [200: .json(user)]),
             Operation(
                 method: "PATCH", path: "/api/v1/users/{id}", tag: "Users",
-                summary: "Change an account (role, status, password end its sessions)", access: adminOnly,
+                summary: "Change an account (role, status, password end its sessions)",
                 body: JSONSchema.ref("PatchUserRequest"), responses: [200: .json(user)], failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/users/{id}", tag: "Users", summary: "Delete an account",
-                access: adminOnly, responses: [204: .empty], failures: [409]),
+                responses: [204: .empty], failures: [409]),
         ]
     }
 
@@ -107,7 +104,6 @@ extension OpenAPIDocument {
         return [
             Operation(
                 method: "GET", path: "/api/v1/stations", tag: "Stations", summary: "Search stations",
-                access: .signedIn,
                 query: [
                     JSONSchema.query("status", JSONSchema.oneOf(StationStatus.self)),
                     JSONSchema.query("online", JSONSchema.trueOrFalse),
@@ -123,49 +119,49 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.list(station))]),
             Operation(
                 method: "GET", path: "/api/v1/stations/availability", tag: "Stations",
-                summary: "Counts of stations and connectors by status", access: .signedIn,
+                summary: "Counts of stations and connectors by status",
                 responses: [200: .json(JSONSchema.ref("Availability"))]),
             Operation(
                 method: "GET", path: "/api/v1/stations/{id}", tag: "Stations", summary: "Get a station",
-                access: .signedIn, responses: [200: .json(station)]),
+                responses: [200: .json(station)]),
             Operation(
-                method: "POST", path: "/api/v1/stations", tag: "Stations", summary: "Create a station", access: staff,
+                method: "POST", path: "/api/v1/stations", tag: "Stations", summary: "Create a station",
                 body: JSONSchema.ref("CreateStationRequest"), responses: [201: .json(station)], failures: [409]),
             Operation(
                 method: "PATCH", path: "/api/v1/stations/{id}", tag: "Stations", summary: "Change a station",
-                access: staff, body: JSONSchema.ref("PatchStationRequest"), responses: [200: .json(station)],
+                body: JSONSchema.ref("PatchStationRequest"), responses: [200: .json(station)],
                 failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/stations/{id}", tag: "Stations",
-                summary: "Decommission a station (purge=true deletes it)", access: staff,
+                summary: "Decommission a station (purge=true deletes it)",
                 query: [JSONSchema.query("purge", JSONSchema.string, "true deletes the station; anything else decommissions it.")],
                 responses: [200: .json(station), 204: .empty], failures: [409]),
             Operation(
                 method: "PUT", path: "/api/v1/stations/{id}/credentials", tag: "Stations",
-                summary: "Set the charge point's Basic-auth password", access: staff,
+                summary: "Set the charge point's Basic-auth password",
                 body: JSONSchema.ref("CredentialsRequest"), responses: [204: .empty], failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/stations/{id}/credentials", tag: "Stations",
-                summary: "Remove the charge point's password", access: staff, responses: [204: .empty],
+                summary: "Remove the charge point's password", responses: [204: .empty],
                 failures: [409]),
             Operation(
                 method: "POST", path: "/api/v1/stations/{id}/connectors", tag: "Stations", summary: "Add a connector",
-                access: staff, body: JSONSchema.ref("ConnectorInput"), responses: [201: .json(station)], failures: [409]),
+                body: JSONSchema.ref("ConnectorInput"), responses: [201: .json(station)], failures: [409]),
             Operation(
                 method: "PATCH", path: "/api/v1/stations/{id}/connectors/{connectorId}", tag: "Stations",
-                summary: "Change a connector", access: staff, body: JSONSchema.ref("ConnectorPatchRequest"),
+                summary: "Change a connector", body: JSONSchema.ref("ConnectorPatchRequest"),
                 responses: [200: .json(station)], failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/stations/{id}/connectors/{connectorId}", tag: "Stations",
-                summary: "Remove a connector", access: staff, responses: [204: .empty], failures: [409]),
+                summary: "Remove a connector", responses: [204: .empty], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/stations/{id}/status-history", tag: "Monitoring",
-                summary: "Connector status changes", access: staff,
+                summary: "Connector status changes",
                 query: [from, to, JSONSchema.query("limit", JSONSchema.integer(1, 200), "Default 1000 when absent.")],
                 responses: [200: .json(JSONSchema.items(JSONSchema.ref("StatusHistoryEntry")))]),
             Operation(
                 method: "GET", path: "/api/v1/stations/{id}/metrics", tag: "Analytics",
-                summary: "A station's energy, revenue, sessions and uptime in a window", access: staff,
+                summary: "A station's energy, revenue, sessions and uptime in a window",
                 query: [
                     JSONSchema.query("from", JSONSchema.dateTime, required: true), JSONSchema.query("to", JSONSchema.dateTime, required: true),
                 ],
@@ -173,7 +169,7 @@ extension OpenAPIDocument {
             Operation(
                 method: "POST", path: "/api/v1/stations/{id}/ocpp/{action}", tag: "OCPP",
                 summary: "Send a raw OCPP 1.6 CALL (the body is its payload, checked against the action's schema)",
-                access: staff, body: JSONSchema.anyObject, bodyRequired: false,
+                body: JSONSchema.anyObject, bodyRequired: false,
                 responses: [200: .json(JSONSchema.object(["response": JSONSchema.anyObject], required: ["response"]))],
                 failures: [409, 502, 504]),
             Operation(
@@ -181,11 +177,11 @@ extension OpenAPIDocument {
                 summary:
                     "A typed command: remote-start, remote-stop, reset, unlock, change-availability, "
                     + "get-configuration, change-configuration, clear-cache, trigger-message",
-                access: staff, body: JSONSchema.anyObject, bodyRequired: false,
+                body: JSONSchema.anyObject, bodyRequired: false,
                 responses: [200: .json(JSONSchema.anyObject)], failures: [409, 502, 504]),
             Operation(
                 method: "GET", path: "/api/v1/stations/{id}/ocpp-log", tag: "OCPP",
-                summary: "The station's recent OCPP messages", access: staff,
+                summary: "The station's recent OCPP messages",
                 query: [JSONSchema.query("limit", JSONSchema.integer(1, 500), "Default 50.")],
                 responses: [200: .json(JSONSchema.items(JSONSchema.ref("OCPPLogEntry")))]),
         ]
@@ -196,50 +192,50 @@ extension OpenAPIDocument {
         let idTag = JSONSchema.ref("IdTag")
         return [
             Operation(
-                method: "GET", path: "/api/v1/drivers", tag: "Drivers", summary: "Search drivers", access: staff,
+                method: "GET", path: "/api/v1/drivers", tag: "Drivers", summary: "Search drivers",
                 query: [
                     JSONSchema.query("q", JSONSchema.string), JSONSchema.query("status", JSONSchema.oneOf(DriverStatus.self)),
                     JSONSchema.query("membership", JSONSchema.oneOf(Membership.self)),
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(driver))]),
             Operation(
-                method: "POST", path: "/api/v1/drivers", tag: "Drivers", summary: "Create a driver", access: staff,
+                method: "POST", path: "/api/v1/drivers", tag: "Drivers", summary: "Create a driver",
                 body: JSONSchema.ref("CreateDriverRequest"), responses: [201: .json(driver)], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/drivers/{id}", tag: "Drivers",
-                summary: "Get a driver (a driver only their own)", access: .signedIn, responses: [200: .json(driver)]),
+                summary: "Get a driver (a driver only their own)", responses: [200: .json(driver)]),
             Operation(
                 method: "PATCH", path: "/api/v1/drivers/{id}", tag: "Drivers",
-                summary: "Change a driver (a driver only their own name, phone and vehicles)", access: .signedIn,
+                summary: "Change a driver (a driver only their own name, phone and vehicles)",
                 body: JSONSchema.ref("PatchDriverRequest"), responses: [200: .json(driver)], failures: [403, 409]),
             Operation(
                 method: "DELETE", path: "/api/v1/drivers/{id}", tag: "Drivers", summary: "Delete a driver",
-                access: staff, responses: [204: .empty], failures: [409]),
+                responses: [204: .empty], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/drivers/{id}/id-tags", tag: "Drivers", summary: "A driver's id tags",
-                access: .signedIn, query: JSONSchema.paging, responses: [200: .json(JSONSchema.list(idTag))]),
+                query: JSONSchema.paging, responses: [200: .json(JSONSchema.list(idTag))]),
             Operation(
                 method: "GET", path: "/api/v1/me/driver", tag: "Drivers",
-                summary: "The caller's driver profile and id tags", access: .signedIn,
+                summary: "The caller's driver profile and id tags",
                 responses: [200: .json(JSONSchema.ref("OwnDriverProfile"))], failures: [404]),
             Operation(
                 method: "POST", path: "/api/v1/me/charging/start", tag: "Drivers",
-                summary: "Start charging with the caller's app token", access: .signedIn,
+                summary: "Start charging with the caller's app token",
                 body: JSONSchema.ref("ChargingStartRequest"), responses: [200: .json(JSONSchema.anyObject)],
                 failures: [404, 409, 502, 504]),
             Operation(
                 method: "POST", path: "/api/v1/me/charging/{sessionId}/stop", tag: "Drivers",
-                summary: "Stop one of the caller's sessions", access: .signedIn,
+                summary: "Stop one of the caller's sessions",
                 responses: [200: .json(JSONSchema.anyObject)], failures: [409, 502, 504]),
             Operation(
                 method: "PUT", path: "/api/v1/id-tags/{idTag}", tag: "Id tags", summary: "Create or replace an RFID tag",
-                access: staff, body: JSONSchema.ref("PutIdTagRequest"), responses: [200: .json(idTag), 201: .json(idTag)],
+                body: JSONSchema.ref("PutIdTagRequest"), responses: [200: .json(idTag), 201: .json(idTag)],
                 failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/id-tags/{idTag}", tag: "Id tags",
-                summary: "Get an id tag (a driver only their own)", access: .signedIn, responses: [200: .json(idTag)]),
+                summary: "Get an id tag (a driver only their own)", responses: [200: .json(idTag)]),
             Operation(
-                method: "GET", path: "/api/v1/id-tags", tag: "Id tags", summary: "List id tags", access: staff,
+                method: "GET", path: "/api/v1/id-tags", tag: "Id tags", summary: "List id tags",
                 query: [
                     JSONSchema.query("status", JSONSchema.oneOf(IdTagStatus.self)),
                     JSONSchema.query("kind", JSONSchema.oneOf(["rfid", "app"])), JSONSchema.query("driverId", JSONSchema.string),
@@ -247,10 +243,10 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.list(idTag))]),
             Operation(
                 method: "DELETE", path: "/api/v1/id-tags/{idTag}", tag: "Id tags", summary: "Delete an id tag",
-                access: staff, responses: [204: .empty], failures: [409]),
+                responses: [204: .empty], failures: [409]),
             Operation(
                 method: "POST", path: "/api/v1/id-tags/{idTag}/authorize", tag: "Id tags",
-                summary: "What Authorize would answer for this tag now", access: staff,
+                summary: "What Authorize would answer for this tag now",
                 body: JSONSchema.ref("AuthorizeRequest"), bodyRequired: false,
                 responses: [
                     200: .json(JSONSchema.object(["idTagInfo": JSONSchema.ref("IdTagInfo")], required: ["idTagInfo"]))
@@ -264,24 +260,24 @@ extension OpenAPIDocument {
         let invoice = JSONSchema.ref("Invoice")
         return [
             Operation(
-                method: "GET", path: "/api/v1/tariffs", tag: "Tariffs", summary: "List tariffs", access: .signedIn,
+                method: "GET", path: "/api/v1/tariffs", tag: "Tariffs", summary: "List tariffs",
                 query: JSONSchema.paging, responses: [200: .json(JSONSchema.list(tariff))]),
             Operation(
                 method: "GET", path: "/api/v1/tariffs/{id}", tag: "Tariffs", summary: "Get a tariff",
-                access: .signedIn, responses: [200: .json(tariff)]),
+                responses: [200: .json(tariff)]),
             Operation(
-                method: "POST", path: "/api/v1/tariffs", tag: "Tariffs", summary: "Create a tariff", access: staff,
+                method: "POST", path: "/api/v1/tariffs", tag: "Tariffs", summary: "Create a tariff",
                 body: JSONSchema.ref("CreateTariffRequest"), responses: [201: .json(tariff)], failures: [409]),
             Operation(
                 method: "PATCH", path: "/api/v1/tariffs/{id}", tag: "Tariffs", summary: "Change a tariff",
-                access: staff, body: JSONSchema.ref("PatchTariffRequest"), responses: [200: .json(tariff)],
+                body: JSONSchema.ref("PatchTariffRequest"), responses: [200: .json(tariff)],
                 failures: [409]),
             Operation(
                 method: "DELETE", path: "/api/v1/tariffs/{id}", tag: "Tariffs",
-                summary: "Delete a tariff no station uses", access: staff, responses: [204: .empty], failures: [409]),
+                summary: "Delete a tariff no station uses", responses: [204: .empty], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/tariffs/{id}/quote", tag: "Tariffs",
-                summary: "Price a charge under this tariff", access: .signedIn,
+                summary: "Price a charge under this tariff",
                 query: [
                     JSONSchema.query("energyKwh", JSONSchema.string(pattern: "^[+]?[0-9]{1,6}(\\.[0-9]{1,6})?$"), required: true),
                     JSONSchema.query(
@@ -293,7 +289,7 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.ref("CostBreakdown"))]),
             Operation(
                 method: "GET", path: "/api/v1/sessions", tag: "Sessions",
-                summary: "List sessions (a driver only their own)", access: .signedIn,
+                summary: "List sessions (a driver only their own)",
                 query: [
                     JSONSchema.query("stationId", JSONSchema.string), JSONSchema.query("driverId", JSONSchema.string),
                     JSONSchema.query("status", JSONSchema.oneOf(SessionStatus.self)), from, to,
@@ -301,22 +297,22 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.list(session))]),
             Operation(
                 method: "GET", path: "/api/v1/sessions/export.csv", tag: "Sessions", summary: "Sessions as CSV",
-                access: staff, query: [from, to], responses: [200: .text(contentType: "text/csv")]),
+                query: [from, to], responses: [200: .text(contentType: "text/csv")]),
             Operation(
                 method: "GET", path: "/api/v1/sessions/{id}", tag: "Sessions",
-                summary: "Get a session, with its cost so far while active", access: .signedIn,
+                summary: "Get a session, with its cost so far while active",
                 responses: [200: .json(session)]),
             Operation(
                 method: "POST", path: "/api/v1/sessions", tag: "Sessions", summary: "Record a session by hand",
-                access: staff, headers: [idempotencyKey], body: JSONSchema.ref("StartSessionRequest"),
+                headers: [idempotencyKey], body: JSONSchema.ref("StartSessionRequest"),
                 responses: [200: .json(session), 201: .json(session)], failures: [404, 409]),
             Operation(
                 method: "POST", path: "/api/v1/sessions/{id}/stop", tag: "Sessions", summary: "Stop a session by hand",
-                access: staff, headers: [idempotencyKey], body: JSONSchema.ref("StopSessionRequest"),
+                headers: [idempotencyKey], body: JSONSchema.ref("StopSessionRequest"),
                 responses: [200: .json(session)], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/invoices", tag: "Invoices",
-                summary: "List invoices (a driver only their own)", access: .signedIn,
+                summary: "List invoices (a driver only their own)",
                 query: [
                     JSONSchema.query("driverId", JSONSchema.string), JSONSchema.query("status", JSONSchema.oneOf(Invoice.Status.self)),
                     from, to,
@@ -324,14 +320,14 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.list(invoice))]),
             Operation(
                 method: "GET", path: "/api/v1/invoices/{id}", tag: "Invoices", summary: "Get an invoice",
-                access: .signedIn, responses: [200: .json(invoice)]),
+                responses: [200: .json(invoice)]),
             Operation(
                 method: "POST", path: "/api/v1/invoices/{id}/payments", tag: "Invoices", summary: "Record a payment",
-                access: .signedIn, headers: [idempotencyKey], body: JSONSchema.ref("PaymentRequest"),
+                headers: [idempotencyKey], body: JSONSchema.ref("PaymentRequest"),
                 responses: [201: .json(invoice)], failures: [409]),
             Operation(
                 method: "POST", path: "/api/v1/invoices/{id}/void", tag: "Invoices", summary: "Void an unpaid invoice",
-                access: adminOnly, responses: [200: .json(invoice)], failures: [409]),
+                responses: [200: .json(invoice)], failures: [409]),
         ]
     }
 
@@ -349,7 +345,7 @@ extension OpenAPIDocument {
             ]
         return [
             Operation(
-                method: "GET", path: "/api/v1/alerts", tag: "Monitoring", summary: "List alerts", access: staff,
+                method: "GET", path: "/api/v1/alerts", tag: "Monitoring", summary: "List alerts",
                 query: [
                     JSONSchema.query("state", JSONSchema.oneOf(AlertState.self)),
                     JSONSchema.query("severity", JSONSchema.oneOf(AlertSeverity.self)),
@@ -358,36 +354,36 @@ extension OpenAPIDocument {
                 responses: [200: .json(JSONSchema.list(alert))]),
             Operation(
                 method: "POST", path: "/api/v1/alerts/{id}/acknowledge", tag: "Monitoring",
-                summary: "Acknowledge an alert", access: staff, responses: [200: .json(alert)], failures: [409]),
+                summary: "Acknowledge an alert", responses: [200: .json(alert)], failures: [409]),
             Operation(
                 method: "POST", path: "/api/v1/alerts/{id}/resolve", tag: "Monitoring", summary: "Resolve an alert",
-                access: staff, responses: [200: .json(alert)], failures: [409]),
+                responses: [200: .json(alert)], failures: [409]),
             Operation(
                 method: "GET", path: "/api/v1/events", tag: "Monitoring",
-                summary: "Live events as server-sent events (Last-Event-ID resumes)", access: staff,
+                summary: "Live events as server-sent events (Last-Event-ID resumes)",
                 query: [JSONSchema.query("stationId", JSONSchema.string)],
                 headers: [["name": "Last-Event-ID", "in": "header", "schema": ["type": "string", "pattern": "^[0-9]{1,18}$"]]],
                 responses: [200: .text(contentType: "text/event-stream")]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/overview", tag: "Analytics",
-                summary: "Stations, connectors, sessions, alerts and today's totals", access: staff,
+                summary: "Stations, connectors, sessions, alerts and today's totals",
                 query: [JSONSchema.query("tz", JSONSchema.ref("TimeZone"), "Default UTC.")],
                 responses: [200: .json(JSONSchema.ref("Overview"))]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/energy", tag: "Analytics",
-                summary: "Energy delivered per bucket", access: staff, query: seriesQuery,
+                summary: "Energy delivered per bucket", query: seriesQuery,
                 responses: [200: .json(series)]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/revenue", tag: "Analytics",
-                summary: "Revenue per bucket and currency", access: staff, query: seriesQuery,
+                summary: "Revenue per bucket and currency", query: seriesQuery,
                 responses: [200: .json(series)]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/sessions", tag: "Analytics",
-                summary: "Sessions started per bucket", access: staff, query: seriesQuery,
+                summary: "Sessions started per bucket", query: seriesQuery,
                 responses: [200: .json(series)]),
             Operation(
                 method: "GET", path: "/api/v1/analytics/utilization", tag: "Analytics",
-                summary: "Share of time per connector status", access: staff,
+                summary: "Share of time per connector status",
                 query: window + [JSONSchema.query("stationId", JSONSchema.string)],
                 responses: [200: .json(JSONSchema.items(JSONSchema.ref("ConnectorUtilization")))]),
         ]

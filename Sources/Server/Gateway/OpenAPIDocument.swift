@@ -6,12 +6,6 @@ import Storage
 /// list names exactly the routes `buildRouter` registers, so a new route cannot go undocumented.
 enum OpenAPIDocument {
     /// Who may call an operation; decides its security requirement and its 401/403 answers.
-    enum Access {
-        case anyone
-        case signedIn
-        case roles([Role])
-    }
-
     /// One documented response body.
     enum Body {
         case json(JSONValue)
@@ -24,7 +18,6 @@ enum OpenAPIDocument {
         var path: String
         var tag: String
         var summary: String
-        var access: Access
         var query: [JSONValue] = []
         var headers: [JSONValue] = []
         /// The JSON request body's schema; nil when the operation reads no body.
@@ -33,6 +26,9 @@ enum OpenAPIDocument {
         var responses: [Int: Body]
         /// Further failure statuses this operation can answer, beyond those implied by its shape.
         var failures: Set<Int> = []
+
+        /// Who may call it: the route table's entry, so the document cannot disagree with what is enforced.
+        var access: RoutePolicy.Access { RoutePolicy.access(method: method, pattern: path) ?? .roles([]) }
 
         var pathParameters: [String] {
             path.split(separator: "/").compactMap { part in
@@ -106,7 +102,8 @@ enum OpenAPIDocument {
             result["security"] = [["bearer": []]]
         case .roles(let roles):
             result["security"] = [["bearer": []]]
-            result["description"] = .string("Roles: \(roles.map(\.rawValue).joined(separator: ", ")).")
+            let names = Role.allCases.filter(roles.contains).map(\.rawValue)
+            result["description"] = .string("Roles: \(names.joined(separator: ", ")).")
         }
         return .object(result)
     }
