@@ -19,12 +19,12 @@ public enum DatabaseHealthCheck {
         write: @escaping @Sendable () async throws -> Int
     ) -> HealthCheck {
         // A stalled writer must not collect one queued probe per readiness request.
-        let writeProbe = SingleFlight(write)
+        let writeProbe = SingleFlight<Int>()
         return HealthCheck(name: "database", timeout: timeout) {
             let clock = ContinuousClock()
             let readTime = try await clock.measure { try await read() }
             var headroomBytes = 0
-            let writeTime = try await clock.measure { headroomBytes = try await writeProbe.run() }
+            let writeTime = try await clock.measure { headroomBytes = try await writeProbe.run(write) }
             let full = headroomBytes < minimumHeadroomBytes
             return HealthCheckResult(
                 status: full ? .fail : .pass,

@@ -1,18 +1,17 @@
 import Synchronization
 
-/// Runs an operation at most once at a time: callers arriving while it runs share its result.
-final class SingleFlight<Value: Sendable>: Sendable {
-    private let operation: @Sendable () async throws -> Value
+/// Runs an operation at most once at a time: callers arriving while it runs share its result
+/// instead of starting (or queueing) one each.
+public final class SingleFlight<Value: Sendable>: Sendable {
     private let running = Mutex<Task<Value, any Error>?>(nil)
 
-    init(_ operation: @escaping @Sendable () async throws -> Value) {
-        self.operation = operation
-    }
+    public init() {}
 
-    func run() async throws -> Value {
+    /// `operation`'s result, or the result of the run already in flight.
+    public func run(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
         let task = running.withLock { running in
             if let task = running { return task }
-            let task = Task { [operation] in
+            let task = Task {
                 defer { self.running.withLock { $0 = nil } }
                 return try await operation()
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Observability
 import Storage
 import Synchronization
 
@@ -42,10 +43,24 @@ final class OCPPRecorder: Sendable {
     }
 
     private let pending = Mutex(Pending())
+    private let drain = SingleFlight<Void>()
     let database: Database
+    /// Rows held in memory beyond which message handling waits for a flush (`waitForRoom`).
+    let highWater: Int
 
-    init(database: Database) {
+    init(database: Database, highWater: Int = 20_000) {
         self.database = database
+        self.highWater = highWater
+    }
+
+    var backlog: Int { pending.withLock { $0.messages.count + $0.meterValues.count } }
+
+    /// Called before each charger message is handled: when chargers send faster than the log is
+    /// written, they wait for one shared flush instead of growing memory without bound. Each
+    /// connection handles one message at a time, so the backlog stays near `highWater`.
+    func waitForRoom() async {
+        guard backlog > highWater else { return }
+        try? await drain.run { [self] in try await flush() }
     }
 
     /// Keeps `entry` for the message log; secrets are redacted here, the one way in, so neither

@@ -112,7 +112,10 @@ struct OCPPService: Sendable {
                 let loop = ChargePointFrameLoop(
                     connection: connection, maxFrameSize: settings.maxFrameSize, pingInterval: settings.pingInterval,
                     readAhead: ChargePointFrameLoop.defaultReadAhead, logger: logger)
-                await loop.run(inbound) { text in await process(text, connection: connection, logger: logger) }
+                await loop.run(inbound) { text in
+                    await recorder.waitForRoom()
+                    await process(text, connection: connection, logger: logger)
+                }
                 await connection.close()
                 if registry.unregister(connection) {
                     try await setOnline(chargePointID, false)
