@@ -95,6 +95,21 @@ struct OCPPHardeningTests {
             #expect(stored.count == 2)
             #expect(stored.allSatisfy { !$0.contains(Self.chargerKey) })
             #expect(stored.last == plain)
+
+            // The pass is recorded in the database, so a later process does not scan the log again.
+            #expect(try await dependencies.keyValue.getString(OCPPRecorder.storedSecretsRedactedKey) == "done")
+            _ = try await dependencies.database.write { connection in
+                try connection.run(
+                    "INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at) VALUES ('CP1', 'out', 2, 'ChangeConfiguration', NULL, ?, ?)",
+                    secret, Date())
+            }
+            try await OCPPRecorder(database: dependencies.database).prune(before: Date.distantPast)
+            let rescanned = try await dependencies.database.read { connection in
+                try connection.queryFirst("SELECT count(*) FROM ocpp_messages WHERE payload LIKE ?", "%\(Self.chargerKey)%") {
+                    try $0.get(0, as: Int.self)
+                }
+            }
+            #expect(rescanned == 1, "a second process start did not rescan the whole log")
         }
     }
 

@@ -139,12 +139,18 @@ final class OCPPRecorder: Sendable {
             try connection.run("DELETE FROM meter_values WHERE at < ?", cutoff)
         }
         if !storedSecretsRedacted.withLock({ $0 }) {
-            _ = try await redactStoredSecrets()
+            // One pass per database, not per process start: rows written since are redacted by `log`.
+            let done = KeyValueStore(database: database)
+            if try await done.get(Self.storedSecretsRedactedKey) == nil {
+                _ = try await redactStoredSecrets()
+                try await done.set(Self.storedSecretsRedactedKey, "done")
+            }
             storedSecretsRedacted.withLock { $0 = true }
         }
     }
 
     private let storedSecretsRedacted = Mutex(false)
+    static let storedSecretsRedactedKey = "ocpp-log:stored-secrets-redacted"
 
     /// Redacts secrets in stored messages, a page at a time: read and redacted outside the writer,
     /// only the changed rows written. Returns how many rows changed.
