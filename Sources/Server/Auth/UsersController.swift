@@ -23,7 +23,6 @@ struct UsersController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/api/v1/users") { request, context in
-            try context.require(.admin)
             let parameters = request.uri.queryParameters
             var validator = Validator()
             let role = validator.parse(parameters["role"].map(String.init), as: Role.self, field: "role")
@@ -33,7 +32,6 @@ struct UsersController {
             return try jsonResponse(ListResponse(items: users.items.map { UserView($0) }, nextCursor: users.nextCursor))
         }
         router.post("/api/v1/users") { request, context in
-            try context.require(.admin)
             let body = try await request.decodeJSON(as: CreateRequest.self)
             var validator = Validator()
             let role = validator.parse(body.role, as: Role.self, field: "role")
@@ -44,13 +42,11 @@ struct UsersController {
                 UserView(user, driverID: driver?.id), status: .created, headers: [.location: "/api/v1/users/\(user.id)"])
         }
         router.get("/api/v1/users/{id}") { _, context in
-            try context.require(.admin)
             let id = try context.parameters.require("id")
             guard let user = try await service.users.get(id) else { throw AuthError.userNotFound(id) }
             return try jsonResponse(UserView(user))
         }
         router.patch("/api/v1/users/{id}") { request, context in
-            try context.require(.admin)
             let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: PatchRequest.self)
             var validator = Validator()
@@ -64,7 +60,6 @@ struct UsersController {
             return try jsonResponse(UserView(updated))
         }
         router.delete("/api/v1/users/{id}") { _, context in
-            try context.require(.admin)
             try await service.deleteUser(try context.parameters.require("id"))
             return Response(status: .noContent)
         }

@@ -22,7 +22,6 @@ struct IdTagsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.put("/api/v1/id-tags/{idTag}") { request, context in
-            try context.require(.admin, .operator)
             let tag = try Self.tag(context)
             let body = try await request.decodeJSON(as: PutRequest.self)
             var validator = Validator()
@@ -51,7 +50,6 @@ struct IdTagsController {
             return try jsonResponse(idTag)
         }
         router.get("/api/v1/id-tags") { request, context in
-            try context.require(.admin, .operator)
             let parameters = request.uri.queryParameters
             var validator = Validator()
             let status = validator.parse(parameters["status"].map(String.init), as: IdTagStatus.self, field: "status")
@@ -64,13 +62,11 @@ struct IdTagsController {
             return try jsonResponse(ListResponse(items: page.items, nextCursor: page.nextCursor))
         }
         router.delete("/api/v1/id-tags/{idTag}") { _, context in
-            try context.require(.admin, .operator)
             let tag = try Self.tag(context)
             guard try await repository.deleteIdTag(tag) else { throw APIError.notFound("no id tag \(tag)") }
             return Response(status: .noContent)
         }
         router.post("/api/v1/id-tags/{idTag}/authorize") { request, context in
-            try context.require(.admin, .operator)
             let tag = try Self.tag(context)
             let buffer = try await request.body.collect(upTo: .max)
             let body = buffer.readableBytes == 0 ? AuthorizeRequest() : try await request.decodeJSON(as: AuthorizeRequest.self)

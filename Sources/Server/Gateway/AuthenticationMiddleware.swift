@@ -1,8 +1,8 @@
 import Hummingbird
 
 /// Reads `Authorization: Bearer …` and, when the token is valid, puts the caller in the context.
-/// It refuses nothing itself: each route says which roles it needs (`context.require`), and a
-/// refused token's reason is kept for that route's 401.
+/// It refuses nothing itself: `RoutePolicyMiddleware` refuses by the route table, with a refused
+/// token's reason (kept here) as its 401's detail.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let tokens: TokenService

@@ -44,17 +44,11 @@ extension APIError {
 }
 
 extension AppRequestContext {
-    /// The caller, if one of `roles`: 401 without a valid token, 403 with the wrong role.
-    @discardableResult
-    func require(_ roles: Role...) throws -> Identity {
-        guard let identity else { throw APIError.unauthorized(authenticationFailure ?? .missing) }
-        guard roles.isEmpty || roles.contains(identity.role) else { throw APIError.forbidden() }
-        return identity
-    }
-
-    /// Any signed-in user.
+    /// The signed-in caller, for handlers that decide what the caller sees (whether the caller may
+    /// call the route at all is `RoutePolicy`'s, enforced before the handler runs).
     @discardableResult
     func requireSignedIn() throws -> Identity {
-        try require()
+        guard let identity else { throw APIError.unauthorized(authenticationFailure ?? .missing) }
+        return identity
     }
 }
