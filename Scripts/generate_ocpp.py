@@ -7,6 +7,10 @@ library only; the package is located without importing it.
 
     python3 Scripts/generate_ocpp.py [--schemas DIR] [--output DIR]
 
+Definitions that several schema files of one version carry with the same schema are generated
+once, in `OCPP16+Types.swift` / `OCPP201+Types.swift`; a name defined differently in two files
+stays nested in each action (see shared_definitions).
+
 Every deviation from the schema files is one entry in OVERRIDES below, documented and tested
 (Tests/OCPPTests/OCPPOverrideTests.swift). Never edit the generated files by hand.
 """
@@ -220,13 +224,78 @@ def swift_number(value) -> str:
     return text
 
 
-class FileModeler:
-    """Turns one schema file (a request or a response) into a StructModel with nested types."""
+def definition_type_name(name: str) -> str:
+    return name if name not in RESERVED_TYPE_NAMES else name + "Definition"
 
-    def __init__(self, schema: dict, context: str):
+
+# Keys that generate no code: two definitions differing only in these are the same type.
+DOCUMENTATION_KEYS = {"description", "javaType", "title", "$schema", "$id", "id", "comment", "default", "additionalItems"}
+
+
+def without_documentation(node):
+    if isinstance(node, dict):
+        return {key: without_documentation(value) for key, value in node.items() if key not in DOCUMENTATION_KEYS}
+    if isinstance(node, list):
+        return [without_documentation(item) for item in node]
+    return node
+
+
+def references(node) -> set:
+    """Names of the definitions a schema node refers to."""
+    found = set()
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/definitions/"):
+            found.add(reference.split("/")[-1])
+        for child in node.values():
+            found |= references(child)
+    elif isinstance(node, list):
+        for child in node:
+            found |= references(child)
+    return found
+
+
+def shared_definitions(schemas: list) -> tuple:
+    """(names shared at version level → a schema defining them, names reused with different schemas).
+
+    Each 2.0.1 file (and each 1.6 security file) carries its own `definitions`, so the same type
+    would be generated once per file using it. A definition found in two or more files, identical
+    in all of them up to documentation, and referring only to shared definitions, is generated once.
+    """
+    occurrences = {}
+    for schema in schemas:
+        for name, node in schema.get("definitions", {}).items():
+            occurrences.setdefault(name, []).append((schema, node))
+    conflicts = set()
+    shared = {}
+    for name, found in occurrences.items():
+        variants = {json.dumps(without_documentation(node), sort_keys=True) for _, node in found}
+        if len(variants) > 1:
+            conflicts.add(name)
+        elif len(found) > 1:
+            shared[name] = found[0][0]
+    # A type referring to one that stays nested in its action cannot move out of the action.
+    changed = True
+    while changed:
+        changed = False
+        for name in list(shared):
+            if not references(shared[name]["definitions"][name]) <= set(shared):
+                del shared[name]
+                changed = True
+    return shared, conflicts
+
+
+class FileModeler:
+    """Turns one schema file (a request or a response) into a StructModel with nested types.
+
+    Definitions named in `shared` are generated once at version level (see shared_definitions):
+    they are referred to, not nested."""
+
+    def __init__(self, schema: dict, context: str, shared=frozenset()):
         self.schema = schema
         self.context = context
         self.definitions = schema.get("definitions", {})
+        self.shared = shared
         self.root: StructModel | None = None
         self.defined: dict = {}
 
@@ -242,11 +311,23 @@ class FileModeler:
             self.definition(definition)
         return self.root
 
+    def shared_model(self, name: str):
+        """The version-level type of the shared definition `name`."""
+        self.root = StructModel("")
+        self.shared = self.shared - {name}
+        self.definition(name)
+        [model] = self.root.nested
+        return model
+
     def definition(self, name: str) -> str:
         if name in self.defined:
             return self.defined[name]
+        if name not in self.definitions:
+            raise SchemaError(f"{self.context}: $ref to missing definition {name}")
+        type_name = definition_type_name(name)
+        if name in self.shared:
+            return type_name
         node = self.definitions[name]
-        type_name = name if name not in RESERVED_TYPE_NAMES else name + "Definition"
         self.defined[name] = type_name
         if "enum" in node:
             self.check_keys(node, name)
@@ -424,6 +505,16 @@ def emit_struct(model: StructModel, indent: str) -> list:
     return lines
 
 
+def nested_type_names(model) -> set:
+    """Names of the types nested (at any depth) in a StructModel."""
+    names = set()
+    if isinstance(model, StructModel):
+        for nested in model.nested:
+            names.add(nested.name)
+            names |= nested_type_names(nested)
+    return names
+
+
 def initiator(version: str, action: str) -> str:
     if action in EITHER_INITIATED:
         return "either"
@@ -447,21 +538,48 @@ def generate_version(schemas: Path, version: str, namespace: str, subprotocol: s
     )
     if not actions:
         raise SchemaError(f"no schemas in {folder}")
+    loaded = {
+        action: (
+            load(folder / f"{action}{suffix}.json", version, action, "Request"),
+            load(folder / f"{action}Response.json", version, action, "Response"),
+        )
+        for action in actions
+    }
+    shared, _ = shared_definitions([schema for pair in loaded.values() for schema in pair])
+    shared_models = [
+        FileModeler(shared[name], f"{version} {name}", frozenset(shared)).shared_model(name) for name in sorted(shared)
+    ]
     files = {}
-    for action in actions:
-        request = load(folder / f"{action}{suffix}.json", version, action, "Request")
-        response = load(folder / f"{action}Response.json", version, action, "Response")
+    nested_anywhere = set(actions)
+    for action, (request, response) in loaded.items():
         lines = [HEADER.format(source=f"{version}/schemas/{action}{suffix}.json and {action}Response.json"), ""]
         lines.append(f"extension {namespace} {{")
         lines.append(f"    public enum {action}: OCPPAction {{")
         lines.append(f"        public static let name = {json.dumps(action)}")
         lines.append(f"        public static let initiator = OCPPInitiator.{initiator(version, action)}")
         for kind, schema in (("Request", request), ("Response", response)):
+            model = FileModeler(schema, f"{version} {action} {kind}", frozenset(shared)).model(kind)
+            nested_anywhere |= nested_type_names(model)
             lines.append("")
-            lines.extend(emit_struct(FileModeler(schema, f"{version} {action} {kind}").model(kind), "        "))
+            lines.extend(emit_struct(model, "        "))
         lines.append("    }")
         lines.append("}")
         files[f"{namespace}/{namespace}+{action}.swift"] = "\n".join(lines) + "\n"
+    for model in shared_models:
+        nested_anywhere |= nested_type_names(model)
+    shadowed = sorted({model.name for model in shared_models} & nested_anywhere)
+    if shadowed:
+        # A nested type of the same name would hide the shared one where it is referred to.
+        raise SchemaError(f"{version}: shared type names also used by an action or a nested type: {shadowed}")
+    if shared_models:
+        lines = [HEADER.format(source=f"{version}/schemas (definitions shared by several files)"), ""]
+        lines.append(f"extension {namespace} {{")
+        for number, model in enumerate(shared_models):
+            if number:
+                lines.append("")
+            lines.extend(emit_struct(model, "    ") if isinstance(model, StructModel) else emit_enum(model, "    "))
+        lines.append("}")
+        files[f"{namespace}/{namespace}+Types.swift"] = "\n".join(lines) + "\n"
     index = [HEADER.format(source=f"{version}/schemas"), ""]
     index.append(f"/// OCPP {subprotocol[4:]}: every action of the schema files, generated.")
     index.append(f"public enum {namespace} {{")

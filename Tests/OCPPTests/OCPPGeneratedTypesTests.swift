@@ -89,6 +89,22 @@ struct OCPPGeneratedTypesTests {
         #expect(try failure(OCPP201.BootNotification.Request.self, closed)?.code == .formationViolation)
     }
 
+    @Test("2.0.1: a definition several schema files share is one type at version level, decoded the same everywhere")
+    func sharedDefinitions() throws {
+        let profileText = #"{"id": 7, "stackLevel": 0, "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Absolute", "chargingSchedule": [{"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}"#
+        let profile = try OCPP201.ChargingProfileType(json: object(profileText))
+        let set = try OCPP201.SetChargingProfile.Request(json: object(#"{"evseId": 1, "chargingProfile": \#(profileText)}"#))
+        let start = try OCPP201.RequestStartTransaction.Request(
+            json: object(#"{"idToken": {"idToken": "A", "type": "ISO14443"}, "remoteStartId": 3, "chargingProfile": \#(profileText)}"#))
+        #expect(set.chargingProfile == profile)
+        #expect(start.chargingProfile == profile)
+        #expect(start.idToken == OCPP201.IdTokenType(idToken: "A", type: .iso14443))
+        let missingPeriods = profileText.replacingOccurrences(of: #", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]"#, with: "")
+        let error = try #require(try failure(OCPP201.SetChargingProfile.Request.self, #"{"evseId": 1, "chargingProfile": \#(missingPeriods)}"#))
+        #expect(error.code == .protocolError)
+        #expect(error.path == "chargingProfile.chargingSchedule[0].chargingSchedulePeriod")
+    }
+
     @Test("round trip: decode, encode, decode gives the same value", arguments: [
         ("Authorize", #"{"idTag": "ABC"}"#, #"{"idTagInfo": {"status": "Accepted", "expiryDate": "2026-03-01T10:00:00.123Z", "parentIdTag": "P"}}"#),
         ("BootNotification", #"{"chargePointVendor": "V", "chargePointModel": "M", "meterType": "T"}"#, #"{"status": "Pending", "currentTime": "2026-03-01T10:00:00Z", "interval": 10}"#),

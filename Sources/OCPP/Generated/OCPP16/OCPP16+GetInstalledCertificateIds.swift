@@ -27,11 +27,6 @@ extension OCPP16 {
                 object.set("certificateType", certificateType)
                 return .object(object)
             }
-
-            public enum CertificateUseEnumType: String, OCPPEnumeration {
-                case centralSystemRootCertificate = "CentralSystemRootCertificate"
-                case manufacturerRootCertificate = "ManufacturerRootCertificate"
-            }
         }
 
         public struct Response: OCPPPayload {
@@ -58,47 +53,6 @@ extension OCPP16 {
                 object.set("certificateHashData", certificateHashData)
                 object.set("status", status)
                 return .object(object)
-            }
-
-            public struct CertificateHashDataType: OCPPPayload {
-                public var hashAlgorithm: HashAlgorithmEnumType
-                public var issuerNameHash: String
-                public var issuerKeyHash: String
-                public var serialNumber: String
-
-                public init(hashAlgorithm: HashAlgorithmEnumType, issuerNameHash: String, issuerKeyHash: String, serialNumber: String) {
-                    self.hashAlgorithm = hashAlgorithm
-                    self.issuerNameHash = issuerNameHash
-                    self.issuerKeyHash = issuerKeyHash
-                    self.serialNumber = serialNumber
-                }
-
-                static let known: [String] = ["hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"]
-                static let required: [String] = ["hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    hashAlgorithm = try object.value("hashAlgorithm")
-                    issuerNameHash = try object.string("issuerNameHash", maxLength: 128)
-                    issuerKeyHash = try object.string("issuerKeyHash", maxLength: 128)
-                    serialNumber = try object.string("serialNumber", maxLength: 40)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("hashAlgorithm", hashAlgorithm)
-                    object.set("issuerNameHash", issuerNameHash)
-                    object.set("issuerKeyHash", issuerKeyHash)
-                    object.set("serialNumber", serialNumber)
-                    return .object(object)
-                }
-            }
-
-            public enum HashAlgorithmEnumType: String, OCPPEnumeration {
-                case sha256 = "SHA256"
-                case sha384 = "SHA384"
-                case sha512 = "SHA512"
             }
 
             public enum GetInstalledCertificateStatusEnumType: String, OCPPEnumeration {

@@ -31,11 +31,6 @@ extension OCPP16 {
                 object.set("certificate", certificate)
                 return .object(object)
             }
-
-            public enum CertificateUseEnumType: String, OCPPEnumeration {
-                case centralSystemRootCertificate = "CentralSystemRootCertificate"
-                case manufacturerRootCertificate = "ManufacturerRootCertificate"
-            }
         }
 
         public struct Response: OCPPPayload {

@@ -31,83 +31,6 @@ extension OCPP201 {
                 object.set("ocspRequestData", ocspRequestData)
                 return .object(object)
             }
-
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
-            public struct OCSPRequestDataType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var hashAlgorithm: HashAlgorithmEnumType
-                public var issuerNameHash: String
-                public var issuerKeyHash: String
-                public var serialNumber: String
-                public var responderURL: String
-
-                public init(customData: CustomDataType? = nil, hashAlgorithm: HashAlgorithmEnumType, issuerNameHash: String, issuerKeyHash: String, serialNumber: String, responderURL: String) {
-                    self.customData = customData
-                    self.hashAlgorithm = hashAlgorithm
-                    self.issuerNameHash = issuerNameHash
-                    self.issuerKeyHash = issuerKeyHash
-                    self.serialNumber = serialNumber
-                    self.responderURL = responderURL
-                }
-
-                static let known: [String] = ["customData", "hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "responderURL"]
-                static let required: [String] = ["hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "responderURL"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    hashAlgorithm = try object.value("hashAlgorithm")
-                    issuerNameHash = try object.string("issuerNameHash", maxLength: 128)
-                    issuerKeyHash = try object.string("issuerKeyHash", maxLength: 128)
-                    serialNumber = try object.string("serialNumber", maxLength: 40)
-                    responderURL = try object.string("responderURL", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("hashAlgorithm", hashAlgorithm)
-                    object.set("issuerNameHash", issuerNameHash)
-                    object.set("issuerKeyHash", issuerKeyHash)
-                    object.set("serialNumber", serialNumber)
-                    object.set("responderURL", responderURL)
-                    return .object(object)
-                }
-            }
-
-            public enum HashAlgorithmEnumType: String, OCPPEnumeration {
-                case sha256 = "SHA256"
-                case sha384 = "SHA384"
-                case sha512 = "SHA512"
-            }
         }
 
         public struct Response: OCPPPayload {
@@ -144,68 +67,9 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public enum GetCertificateStatusEnumType: String, OCPPEnumeration {
                 case accepted = "Accepted"
                 case failed = "Failed"
-            }
-
-            public struct StatusInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var reasonCode: String
-                public var additionalInfo: String?
-
-                public init(customData: CustomDataType? = nil, reasonCode: String, additionalInfo: String? = nil) {
-                    self.customData = customData
-                    self.reasonCode = reasonCode
-                    self.additionalInfo = additionalInfo
-                }
-
-                static let known: [String] = ["customData", "reasonCode", "additionalInfo"]
-                static let required: [String] = ["reasonCode"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    reasonCode = try object.string("reasonCode", maxLength: 20)
-                    additionalInfo = try object.optionalString("additionalInfo", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("reasonCode", reasonCode)
-                    object.set("additionalInfo", additionalInfo)
-                    return .object(object)
-                }
             }
         }
     }

@@ -39,39 +39,6 @@ extension OCPP201 {
                 object.set("evseId", evseId)
                 return .object(object)
             }
-
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
-            public enum ChargingRateUnitEnumType: String, OCPPEnumeration {
-                case w = "W"
-                case a = "A"
-            }
         }
 
         public struct Response: OCPPPayload {
@@ -106,70 +73,6 @@ extension OCPP201 {
                 object.set("statusInfo", statusInfo)
                 object.set("schedule", schedule)
                 return .object(object)
-            }
-
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
-            public enum GenericStatusEnumType: String, OCPPEnumeration {
-                case accepted = "Accepted"
-                case rejected = "Rejected"
-            }
-
-            public struct StatusInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var reasonCode: String
-                public var additionalInfo: String?
-
-                public init(customData: CustomDataType? = nil, reasonCode: String, additionalInfo: String? = nil) {
-                    self.customData = customData
-                    self.reasonCode = reasonCode
-                    self.additionalInfo = additionalInfo
-                }
-
-                static let known: [String] = ["customData", "reasonCode", "additionalInfo"]
-                static let required: [String] = ["reasonCode"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    reasonCode = try object.string("reasonCode", maxLength: 20)
-                    additionalInfo = try object.optionalString("additionalInfo", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("reasonCode", reasonCode)
-                    object.set("additionalInfo", additionalInfo)
-                    return .object(object)
-                }
             }
 
             public struct CompositeScheduleType: OCPPPayload {
@@ -213,50 +116,6 @@ extension OCPP201 {
                     object.set("chargingRateUnit", chargingRateUnit)
                     return .object(object)
                 }
-            }
-
-            public struct ChargingSchedulePeriodType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var startPeriod: Int
-                public var limit: Double
-                public var numberPhases: Int?
-                public var phaseToUse: Int?
-
-                public init(customData: CustomDataType? = nil, startPeriod: Int, limit: Double, numberPhases: Int? = nil, phaseToUse: Int? = nil) {
-                    self.customData = customData
-                    self.startPeriod = startPeriod
-                    self.limit = limit
-                    self.numberPhases = numberPhases
-                    self.phaseToUse = phaseToUse
-                }
-
-                static let known: [String] = ["customData", "startPeriod", "limit", "numberPhases", "phaseToUse"]
-                static let required: [String] = ["startPeriod", "limit"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    startPeriod = try object.value("startPeriod")
-                    limit = try object.value("limit")
-                    numberPhases = try object.optionalValue("numberPhases")
-                    phaseToUse = try object.optionalValue("phaseToUse")
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("startPeriod", startPeriod)
-                    object.set("limit", limit)
-                    object.set("numberPhases", numberPhases)
-                    object.set("phaseToUse", phaseToUse)
-                    return .object(object)
-                }
-            }
-
-            public enum ChargingRateUnitEnumType: String, OCPPEnumeration {
-                case w = "W"
-                case a = "A"
             }
         }
     }

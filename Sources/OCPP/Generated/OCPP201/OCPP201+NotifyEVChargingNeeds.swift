@@ -40,34 +40,6 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public struct ChargingNeedsType: OCPPPayload {
                 public var customData: CustomDataType?
                 public var acChargingParameters: ACChargingParametersType?
@@ -239,69 +211,10 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public enum NotifyEVChargingNeedsStatusEnumType: String, OCPPEnumeration {
                 case accepted = "Accepted"
                 case rejected = "Rejected"
                 case processing = "Processing"
-            }
-
-            public struct StatusInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var reasonCode: String
-                public var additionalInfo: String?
-
-                public init(customData: CustomDataType? = nil, reasonCode: String, additionalInfo: String? = nil) {
-                    self.customData = customData
-                    self.reasonCode = reasonCode
-                    self.additionalInfo = additionalInfo
-                }
-
-                static let known: [String] = ["customData", "reasonCode", "additionalInfo"]
-                static let required: [String] = ["reasonCode"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    reasonCode = try object.string("reasonCode", maxLength: 20)
-                    additionalInfo = try object.optionalString("additionalInfo", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("reasonCode", reasonCode)
-                    object.set("additionalInfo", additionalInfo)
-                    return .object(object)
-                }
             }
         }
     }

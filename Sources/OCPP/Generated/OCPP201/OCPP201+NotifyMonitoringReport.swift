@@ -48,34 +48,6 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public struct MonitoringDataType: OCPPPayload {
                 public var customData: CustomDataType?
                 public var component: ComponentType
@@ -107,103 +79,6 @@ extension OCPP201 {
                     object.set("component", component)
                     object.set("variable", variable)
                     object.set("variableMonitoring", variableMonitoring)
-                    return .object(object)
-                }
-            }
-
-            public struct ComponentType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var evse: EVSEType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, evse: EVSEType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.evse = evse
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "evse", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    evse = try object.optionalValue("evse")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("evse", evse)
-                    object.set("name", name)
-                    object.set("instance", instance)
-                    return .object(object)
-                }
-            }
-
-            public struct EVSEType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var id: Int
-                public var connectorId: Int?
-
-                public init(customData: CustomDataType? = nil, id: Int, connectorId: Int? = nil) {
-                    self.customData = customData
-                    self.id = id
-                    self.connectorId = connectorId
-                }
-
-                static let known: [String] = ["customData", "id", "connectorId"]
-                static let required: [String] = ["id"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    id = try object.value("id")
-                    connectorId = try object.optionalValue("connectorId")
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("id", id)
-                    object.set("connectorId", connectorId)
-                    return .object(object)
-                }
-            }
-
-            public struct VariableType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("name", name)
-                    object.set("instance", instance)
                     return .object(object)
                 }
             }
@@ -250,14 +125,6 @@ extension OCPP201 {
                     return .object(object)
                 }
             }
-
-            public enum MonitorEnumType: String, OCPPEnumeration {
-                case upperThreshold = "UpperThreshold"
-                case lowerThreshold = "LowerThreshold"
-                case delta = "Delta"
-                case periodic = "Periodic"
-                case periodicClockAligned = "PeriodicClockAligned"
-            }
         }
 
         public struct Response: OCPPPayload {
@@ -280,34 +147,6 @@ extension OCPP201 {
                 var object = JSONObject()
                 object.set("customData", customData)
                 return .object(object)
-            }
-
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
             }
         }
     }

@@ -52,34 +52,6 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public enum ConnectorEnumType: String, OCPPEnumeration {
                 case cCCS1 = "cCCS1"
                 case cCCS2 = "cCCS2"
@@ -103,83 +75,6 @@ extension OCPP201 {
                 case wResonant = "wResonant"
                 case undetermined = "Undetermined"
                 case unknown = "Unknown"
-            }
-
-            public struct IdTokenType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var additionalInfo: [AdditionalInfoType]?
-                public var idToken: String
-                public var type: IdTokenEnumType
-
-                public init(customData: CustomDataType? = nil, additionalInfo: [AdditionalInfoType]? = nil, idToken: String, type: IdTokenEnumType) {
-                    self.customData = customData
-                    self.additionalInfo = additionalInfo
-                    self.idToken = idToken
-                    self.type = type
-                }
-
-                static let known: [String] = ["customData", "additionalInfo", "idToken", "type"]
-                static let required: [String] = ["idToken", "type"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    additionalInfo = try object.optionalArray("additionalInfo", minItems: 1)
-                    idToken = try object.string("idToken", maxLength: 36)
-                    type = try object.value("type")
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("additionalInfo", additionalInfo)
-                    object.set("idToken", idToken)
-                    object.set("type", type)
-                    return .object(object)
-                }
-            }
-
-            public struct AdditionalInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var additionalIdToken: String
-                public var type: String
-
-                public init(customData: CustomDataType? = nil, additionalIdToken: String, type: String) {
-                    self.customData = customData
-                    self.additionalIdToken = additionalIdToken
-                    self.type = type
-                }
-
-                static let known: [String] = ["customData", "additionalIdToken", "type"]
-                static let required: [String] = ["additionalIdToken", "type"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    additionalIdToken = try object.string("additionalIdToken", maxLength: 36)
-                    type = try object.string("type", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("additionalIdToken", additionalIdToken)
-                    object.set("type", type)
-                    return .object(object)
-                }
-            }
-
-            public enum IdTokenEnumType: String, OCPPEnumeration {
-                case central = "Central"
-                case eMAID = "eMAID"
-                case iso14443 = "ISO14443"
-                case iso15693 = "ISO15693"
-                case keyCode = "KeyCode"
-                case local = "Local"
-                case macAddress = "MacAddress"
-                case noAuthorization = "NoAuthorization"
             }
         }
 
@@ -213,71 +108,12 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public enum ReserveNowStatusEnumType: String, OCPPEnumeration {
                 case accepted = "Accepted"
                 case faulted = "Faulted"
                 case occupied = "Occupied"
                 case rejected = "Rejected"
                 case unavailable = "Unavailable"
-            }
-
-            public struct StatusInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var reasonCode: String
-                public var additionalInfo: String?
-
-                public init(customData: CustomDataType? = nil, reasonCode: String, additionalInfo: String? = nil) {
-                    self.customData = customData
-                    self.reasonCode = reasonCode
-                    self.additionalInfo = additionalInfo
-                }
-
-                static let known: [String] = ["customData", "reasonCode", "additionalInfo"]
-                static let required: [String] = ["reasonCode"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    reasonCode = try object.string("reasonCode", maxLength: 20)
-                    additionalInfo = try object.optionalString("additionalInfo", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("reasonCode", reasonCode)
-                    object.set("additionalInfo", additionalInfo)
-                    return .object(object)
-                }
             }
         }
     }

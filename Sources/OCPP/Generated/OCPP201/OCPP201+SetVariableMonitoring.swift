@@ -32,34 +32,6 @@ extension OCPP201 {
                 return .object(object)
             }
 
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
-            }
-
             public struct SetMonitoringDataType: OCPPPayload {
                 public var customData: CustomDataType?
                 public var id: Int?
@@ -110,111 +82,6 @@ extension OCPP201 {
                     return .object(object)
                 }
             }
-
-            public enum MonitorEnumType: String, OCPPEnumeration {
-                case upperThreshold = "UpperThreshold"
-                case lowerThreshold = "LowerThreshold"
-                case delta = "Delta"
-                case periodic = "Periodic"
-                case periodicClockAligned = "PeriodicClockAligned"
-            }
-
-            public struct ComponentType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var evse: EVSEType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, evse: EVSEType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.evse = evse
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "evse", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    evse = try object.optionalValue("evse")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("evse", evse)
-                    object.set("name", name)
-                    object.set("instance", instance)
-                    return .object(object)
-                }
-            }
-
-            public struct EVSEType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var id: Int
-                public var connectorId: Int?
-
-                public init(customData: CustomDataType? = nil, id: Int, connectorId: Int? = nil) {
-                    self.customData = customData
-                    self.id = id
-                    self.connectorId = connectorId
-                }
-
-                static let known: [String] = ["customData", "id", "connectorId"]
-                static let required: [String] = ["id"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    id = try object.value("id")
-                    connectorId = try object.optionalValue("connectorId")
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("id", id)
-                    object.set("connectorId", connectorId)
-                    return .object(object)
-                }
-            }
-
-            public struct VariableType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("name", name)
-                    object.set("instance", instance)
-                    return .object(object)
-                }
-            }
         }
 
         public struct Response: OCPPPayload {
@@ -241,34 +108,6 @@ extension OCPP201 {
                 object.set("customData", customData)
                 object.set("setMonitoringResult", setMonitoringResult)
                 return .object(object)
-            }
-
-            public struct CustomDataType: OCPPPayload {
-                public var vendorId: String
-                /// Members beyond the schema: this object is open (no `additionalProperties: false`).
-                public var extra: JSONObject
-
-                public init(vendorId: String, extra: JSONObject = JSONObject()) {
-                    self.vendorId = vendorId
-                    self.extra = extra
-                }
-
-                static let known: [String] = ["vendorId"]
-                static let required: [String] = ["vendorId"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: nil, required: Self.required)
-                    vendorId = try object.string("vendorId", maxLength: 255)
-                    extra = object.extra(known: Self.known)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("vendorId", vendorId)
-                    for member in extra.members where !Self.known.contains(member.key) { object[member.key] = member.value }
-                    return .object(object)
-                }
             }
 
             public struct SetMonitoringResultType: OCPPPayload {
@@ -322,37 +161,6 @@ extension OCPP201 {
                 }
             }
 
-            public struct StatusInfoType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var reasonCode: String
-                public var additionalInfo: String?
-
-                public init(customData: CustomDataType? = nil, reasonCode: String, additionalInfo: String? = nil) {
-                    self.customData = customData
-                    self.reasonCode = reasonCode
-                    self.additionalInfo = additionalInfo
-                }
-
-                static let known: [String] = ["customData", "reasonCode", "additionalInfo"]
-                static let required: [String] = ["reasonCode"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    reasonCode = try object.string("reasonCode", maxLength: 20)
-                    additionalInfo = try object.optionalString("additionalInfo", maxLength: 512)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("reasonCode", reasonCode)
-                    object.set("additionalInfo", additionalInfo)
-                    return .object(object)
-                }
-            }
-
             public enum SetMonitoringStatusEnumType: String, OCPPEnumeration {
                 case accepted = "Accepted"
                 case unknownComponent = "UnknownComponent"
@@ -360,111 +168,6 @@ extension OCPP201 {
                 case unsupportedMonitorType = "UnsupportedMonitorType"
                 case rejected = "Rejected"
                 case duplicate = "Duplicate"
-            }
-
-            public enum MonitorEnumType: String, OCPPEnumeration {
-                case upperThreshold = "UpperThreshold"
-                case lowerThreshold = "LowerThreshold"
-                case delta = "Delta"
-                case periodic = "Periodic"
-                case periodicClockAligned = "PeriodicClockAligned"
-            }
-
-            public struct ComponentType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var evse: EVSEType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, evse: EVSEType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.evse = evse
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "evse", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    evse = try object.optionalValue("evse")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("evse", evse)
-                    object.set("name", name)
-                    object.set("instance", instance)
-                    return .object(object)
-                }
-            }
-
-            public struct EVSEType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var id: Int
-                public var connectorId: Int?
-
-                public init(customData: CustomDataType? = nil, id: Int, connectorId: Int? = nil) {
-                    self.customData = customData
-                    self.id = id
-                    self.connectorId = connectorId
-                }
-
-                static let known: [String] = ["customData", "id", "connectorId"]
-                static let required: [String] = ["id"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    id = try object.value("id")
-                    connectorId = try object.optionalValue("connectorId")
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("id", id)
-                    object.set("connectorId", connectorId)
-                    return .object(object)
-                }
-            }
-
-            public struct VariableType: OCPPPayload {
-                public var customData: CustomDataType?
-                public var name: String
-                public var instance: String?
-
-                public init(customData: CustomDataType? = nil, name: String, instance: String? = nil) {
-                    self.customData = customData
-                    self.name = name
-                    self.instance = instance
-                }
-
-                static let known: [String] = ["customData", "name", "instance"]
-                static let required: [String] = ["name"]
-
-                public init(json: JSONValue) throws(OCPPValidationError) {
-                    let object = try JSONObject.payload(json)
-                    try object.check(known: Self.known, required: Self.required)
-                    customData = try object.optionalValue("customData")
-                    name = try object.string("name", maxLength: 50)
-                    instance = try object.optionalString("instance", maxLength: 50)
-                }
-
-                public var json: JSONValue {
-                    var object = JSONObject()
-                    object.set("customData", customData)
-                    object.set("name", name)
-                    object.set("instance", instance)
-                    return .object(object)
-                }
             }
         }
     }
