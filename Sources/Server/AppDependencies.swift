@@ -129,12 +129,20 @@ struct AppDependencies: Sendable {
             maxBillableDuration: TimeInterval(configuration.sessionMaxBillableDuration.components.seconds), now: now)
         let authorizer = IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now)
         let recorder = OCPPRecorder(database: database)
+        let activity = ChargerActivity(
+            stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, recorder: recorder, now: now)
+        let connections = ChargePointRegistry()
+        let ocppMetrics = OCPPMetrics(registry: metricsRegistry)
         let ocpp = OCPPService(
             settings: configuration.ocpp, stations: stations, monitoring: monitoring,
-            handler: ChargePointHandler(
-                stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, recorder: recorder,
-                dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval, now: now),
-            recorder: recorder, registry: ChargePointRegistry(), metrics: OCPPMetrics(registry: metricsRegistry), now: now)
+            protocols: [
+                OCPP16Handlers.registry(
+                    activity: activity, dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval)
+            ],
+            commands: ChargePointCommands(
+                connections: connections, stations: stations, monitoring: monitoring, metrics: ocppMetrics,
+                logger: Logger(label: "ocpp.commands"), now: now),
+            recorder: recorder, registry: connections, metrics: ocppMetrics, now: now)
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,

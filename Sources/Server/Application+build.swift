@@ -13,7 +13,8 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         router: router,
         server: .ocpp(
             limits: configuration.http, maxFrameSize: configuration.ocpp.maxFrameSize, decide: { await ocpp.decide($0) },
-            connected: { channel, chargePointID, logger in await ocpp.run(channel, chargePointID: chargePointID, logger: logger) }),
+            attach: { channel, acceptance, logger in try ocpp.attach(channel, acceptance, logger: logger) },
+            connected: { connection, channel, logger in await ocpp.connected(connection, channel: channel, logger: logger) }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger)
     app.beforeServerStarts {
@@ -59,7 +60,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     UsersController(service: dependencies.auth).addRoutes(to: routes)
     let ocppController = OCPPController(
         ocpp: dependencies.ocpp, stations: dependencies.stations, sessions: dependencies.sessions,
-        drivers: dependencies.drivers, now: now)
+        drivers: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
     StationsController(
         repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
         connectionInfo: { try await ocppController.connectionInfo($0) }, now: now

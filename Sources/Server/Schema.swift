@@ -10,7 +10,16 @@ enum Schema {
         Migration(version: 4, name: "ocpp", sql: ocpp),
         Migration(version: 5, name: "session_flags", sql: sessionFlags),
         Migration(version: 6, name: "payment_idempotency", sql: paymentIdempotency),
+        Migration(version: 7, name: "ocpp_paired_log", sql: ocppPairedLog),
     ]
+
+    /// One message-log row per exchange: the call, then its answer in the same row. Rows written
+    /// before this keep one frame each (no answer columns).
+    private static let ocppPairedLog = """
+        ALTER TABLE ocpp_messages ADD COLUMN answer_type INTEGER;
+        ALTER TABLE ocpp_messages ADD COLUMN answer_payload TEXT;
+        ALTER TABLE ocpp_messages ADD COLUMN answered_at INTEGER;
+        """
 
     /// The idempotency key of the request that recorded a payment: a retry after a crash finds
     /// the payment (written in the same transaction) and answers it again instead of paying twice.

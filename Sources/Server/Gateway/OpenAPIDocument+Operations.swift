@@ -5,7 +5,7 @@ extension OpenAPIDocument {
             + operatorOperations
     }
 
-    private static let idempotencyKey: JSONValue = [
+    private static let idempotencyKey: DocumentValue = [
         "name": "Idempotency-Key", "in": "header", "required": false,
         "description": "Replays the first response to the same key and body for 24 h.",
         "schema": ["type": "string", "pattern": "^[!-~]{1,255}$"],
@@ -334,7 +334,7 @@ extension OpenAPIDocument {
     private static var operatorOperations: [Operation] {
         let alert = JSONSchema.ref("Alert")
         let series = JSONSchema.ref("Series")
-        let window: [JSONValue] = [
+        let window: [DocumentValue] = [
             JSONSchema.query("from", JSONSchema.dateTime, required: true), JSONSchema.query("to", JSONSchema.dateTime, required: true),
         ]
         let seriesQuery =

@@ -3,108 +3,108 @@ import Storage
 
 /// Small builders for JSON Schema 2020-12 (the dialect of OpenAPI 3.1).
 enum JSONSchema {
-    static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+    static func ref(_ name: String) -> DocumentValue { ["$ref": .string("#/components/schemas/\(name)")] }
 
-    static let string: JSONValue = ["type": "string"]
-    static let boolean: JSONValue = ["type": "boolean"]
-    static let integer: JSONValue = ["type": "integer"]
-    static let number: JSONValue = ["type": "number"]
-    static let dateTime: JSONValue = ["type": "string", "format": "date-time"]
-    static let anyObject: JSONValue = ["type": "object"]
-    static let stringMap: JSONValue = ["type": "object", "additionalProperties": ["type": "string"]]
-    static let integerMap: JSONValue = ["type": "object", "additionalProperties": ["type": "integer"]]
+    static let string: DocumentValue = ["type": "string"]
+    static let boolean: DocumentValue = ["type": "boolean"]
+    static let integer: DocumentValue = ["type": "integer"]
+    static let number: DocumentValue = ["type": "number"]
+    static let dateTime: DocumentValue = ["type": "string", "format": "date-time"]
+    static let anyObject: DocumentValue = ["type": "object"]
+    static let stringMap: DocumentValue = ["type": "object", "additionalProperties": ["type": "string"]]
+    static let integerMap: DocumentValue = ["type": "object", "additionalProperties": ["type": "integer"]]
     /// A decimal amount as the API writes it ("12.50"): exact, never a binary float.
-    static let decimalString: JSONValue = ["type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"]
+    static let decimalString: DocumentValue = ["type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"]
     /// A decimal as the API reads it: a number or a string, at most 12 whole and 6 decimal digits.
-    static let decimalInput: JSONValue = [
+    static let decimalInput: DocumentValue = [
         "anyOf": [
             ["type": "string", "pattern": "^[+-]?[0-9]{1,12}(\\.[0-9]{1,6})?$"],
             ["type": "number"],
         ]
     ]
-    static let email: JSONValue = ["type": "string", "format": "email", "maxLength": 254]
+    static let email: DocumentValue = ["type": "string", "format": "email", "maxLength": 254]
     /// An OCPP IdToken: 1–20 printable ASCII characters.
-    static let idTag: JSONValue = ["type": "string", "pattern": "^[ -~]{1,20}$"]
-    static let stationID: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9._:-]{1,48}$"]
+    static let idTag: DocumentValue = ["type": "string", "pattern": "^[ -~]{1,20}$"]
+    static let stationID: DocumentValue = ["type": "string", "pattern": "^[A-Za-z0-9._:-]{1,48}$"]
 
-    static func string(_ minLength: Int, _ maxLength: Int) -> JSONValue {
+    static func string(_ minLength: Int, _ maxLength: Int) -> DocumentValue {
         ["type": "string", "minLength": .int(minLength), "maxLength": .int(maxLength)]
     }
 
-    static func string(pattern: String) -> JSONValue { ["type": "string", "pattern": .string(pattern)] }
+    static func string(pattern: String) -> DocumentValue { ["type": "string", "pattern": .string(pattern)] }
 
-    static func integer(_ minimum: Int, _ maximum: Int) -> JSONValue {
+    static func integer(_ minimum: Int, _ maximum: Int) -> DocumentValue {
         ["type": "integer", "minimum": .int(minimum), "maximum": .int(maximum)]
     }
 
-    static func number(exclusiveMinimum: Double, maximum: Double) -> JSONValue {
+    static func number(exclusiveMinimum: Double, maximum: Double) -> DocumentValue {
         ["type": "number", "exclusiveMinimum": .double(exclusiveMinimum), "maximum": .double(maximum)]
     }
 
-    static func number(_ minimum: Double, _ maximum: Double) -> JSONValue {
+    static func number(_ minimum: Double, _ maximum: Double) -> DocumentValue {
         ["type": "number", "minimum": .double(minimum), "maximum": .double(maximum)]
     }
 
-    static func oneOf(_ values: [String]) -> JSONValue {
-        ["type": "string", "enum": .array(values.map(JSONValue.string))]
+    static func oneOf(_ values: [String]) -> DocumentValue {
+        ["type": "string", "enum": .array(values.map(DocumentValue.string))]
     }
 
-    static func oneOf<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> JSONValue where T.RawValue == String {
+    static func oneOf<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> DocumentValue where T.RawValue == String {
         oneOf(type.allCases.map(\.rawValue))
     }
 
-    static func array(_ items: JSONValue, maxItems: Int? = nil) -> JSONValue {
-        var schema: [String: JSONValue] = ["type": "array", "items": items]
+    static func array(_ items: DocumentValue, maxItems: Int? = nil) -> DocumentValue {
+        var schema: [String: DocumentValue] = ["type": "array", "items": items]
         if let maxItems { schema["maxItems"] = .int(maxItems) }
         return .object(schema)
     }
 
     /// An object with these properties; the API may add properties, so others are allowed.
-    static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
-        var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties)]
-        if !required.isEmpty { schema["required"] = .array(required.map(JSONValue.string)) }
+    static func object(_ properties: [String: DocumentValue], required: [String] = []) -> DocumentValue {
+        var schema: [String: DocumentValue] = ["type": "object", "properties": .object(properties)]
+        if !required.isEmpty { schema["required"] = .array(required.map(DocumentValue.string)) }
         return .object(schema)
     }
 
     /// A request body: an optional property may also be sent as null, which the API reads as absent
     /// (or, on PATCH, as "clear it" where the field can be cleared).
-    static func input(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+    static func input(_ properties: [String: DocumentValue], required: [String] = []) -> DocumentValue {
         var properties = properties
         for (name, schema) in properties where !required.contains(name) { properties[name] = nullable(schema) }
         return object(properties, required: required)
     }
 
     /// A PATCH field that may be sent as null to clear it.
-    static func nullable(_ schema: JSONValue) -> JSONValue { ["anyOf": [schema, ["type": "null"]]] }
+    static func nullable(_ schema: DocumentValue) -> DocumentValue { ["anyOf": [schema, ["type": "null"]]] }
 
     /// `{items, nextCursor}`, nextCursor null on the last page.
-    static func list(_ item: JSONValue) -> JSONValue {
+    static func list(_ item: DocumentValue) -> DocumentValue {
         object(["items": array(item), "nextCursor": nullable(string)], required: ["items", "nextCursor"])
     }
 
     /// `{items}` without paging.
-    static func items(_ item: JSONValue) -> JSONValue {
+    static func items(_ item: DocumentValue) -> DocumentValue {
         object(["items": array(item)], required: ["items"])
     }
 
-    static func query(_ name: String, _ schema: JSONValue, _ description: String? = nil, required: Bool = false)
-        -> JSONValue
+    static func query(_ name: String, _ schema: DocumentValue, _ description: String? = nil, required: Bool = false)
+        -> DocumentValue
     {
-        var parameter: [String: JSONValue] = ["name": .string(name), "in": "query", "schema": schema]
+        var parameter: [String: DocumentValue] = ["name": .string(name), "in": "query", "schema": schema]
         if required { parameter["required"] = true }
         if let description { parameter["description"] = .string(description) }
         return .object(parameter)
     }
 
-    static let limit: JSONValue = ["$ref": "#/components/parameters/limit"]
-    static let cursor: JSONValue = ["$ref": "#/components/parameters/cursor"]
-    static let paging: [JSONValue] = [limit, cursor]
-    static let trueOrFalse: JSONValue = oneOf(["true", "false"])
+    static let limit: DocumentValue = ["$ref": "#/components/parameters/limit"]
+    static let cursor: DocumentValue = ["$ref": "#/components/parameters/cursor"]
+    static let paging: [DocumentValue] = [limit, cursor]
+    static let trueOrFalse: DocumentValue = oneOf(["true", "false"])
 }
 
 extension OpenAPIDocument {
-    static var schemas: [String: JSONValue] {
-        var schemas: [String: JSONValue] = [:]
+    static var schemas: [String: DocumentValue] {
+        var schemas: [String: DocumentValue] = [:]
         schemas.merge(errorAndAccountSchemas) { $1 }
         schemas.merge(stationSchemas) { $1 }
         schemas.merge(driverSchemas) { $1 }
@@ -115,7 +115,7 @@ extension OpenAPIDocument {
         return schemas
     }
 
-    private static var errorAndAccountSchemas: [String: JSONValue] {
+    private static var errorAndAccountSchemas: [String: DocumentValue] {
         [
             "FieldError": JSONSchema.object(
                 ["field": JSONSchema.string, "message": JSONSchema.string], required: ["field", "message"]),
@@ -188,7 +188,7 @@ extension OpenAPIDocument {
         ]
     }
 
-    private static var stationSchemas: [String: JSONValue] {
+    private static var stationSchemas: [String: DocumentValue] {
         let connectorType = JSONSchema.oneOf(ConnectorType.self)
         let connectorStatus = JSONSchema.oneOf(ConnectorStatus.self)
         let power = JSONSchema.number(exclusiveMinimum: 0, maximum: 2000)
@@ -266,7 +266,7 @@ extension OpenAPIDocument {
         ]
     }
 
-    private static var driverSchemas: [String: JSONValue] {
+    private static var driverSchemas: [String: DocumentValue] {
         let vehicles = JSONSchema.array(JSONSchema.ref("Vehicle"), maxItems: 20)
         return [
             "Vehicle": JSONSchema.input(
@@ -318,7 +318,7 @@ extension OpenAPIDocument {
         ]
     }
 
-    private static var billingSchemas: [String: JSONValue] {
+    private static var billingSchemas: [String: DocumentValue] {
         let price = JSONSchema.decimalInput
         let window = JSONSchema.input(
             [
@@ -327,7 +327,7 @@ extension OpenAPIDocument {
                 "end": JSONSchema.string(pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"),
                 "energyPrice": price, "timePrice": price,
             ], required: ["start", "end"])
-        var tariffInput: [String: JSONValue] = [
+        var tariffInput: [String: DocumentValue] = [
             "version": JSONSchema.integer, "name": JSONSchema.string(1, 200),
             "currency": JSONSchema.ref("Currency"), "energyPrice": price,
             "timePrice": price, "sessionFee": price,
@@ -422,7 +422,7 @@ extension OpenAPIDocument {
         ]
     }
 
-    private static var operationsSchemas: [String: JSONValue] {
+    private static var operationsSchemas: [String: DocumentValue] {
         let revenue = JSONSchema.stringMap
         return [
             "Alert": JSONSchema.object(

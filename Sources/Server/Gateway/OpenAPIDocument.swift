@@ -8,7 +8,7 @@ enum OpenAPIDocument {
     /// Who may call an operation; decides its security requirement and its 401/403 answers.
     /// One documented response body.
     enum Body {
-        case json(JSONValue)
+        case json(DocumentValue)
         case text(contentType: String)
         case empty
     }
@@ -18,10 +18,10 @@ enum OpenAPIDocument {
         var path: String
         var tag: String
         var summary: String
-        var query: [JSONValue] = []
-        var headers: [JSONValue] = []
+        var query: [DocumentValue] = []
+        var headers: [DocumentValue] = []
         /// The JSON request body's schema; nil when the operation reads no body.
-        var body: JSONValue? = nil
+        var body: DocumentValue? = nil
         var bodyRequired = true
         var responses: [Int: Body]
         /// Further failure statuses this operation can answer, beyond those implied by its shape.
@@ -43,8 +43,8 @@ enum OpenAPIDocument {
         (try? WireFormat.encoder.encode(document)) ?? Data("{}".utf8)
     }()
 
-    static var document: JSONValue {
-        var paths: [String: JSONValue] = [:]
+    static var document: DocumentValue {
+        var paths: [String: DocumentValue] = [:]
         for operation in operations {
             let item = paths[operation.path] ?? [:]
             paths[operation.path] = item.merging([operation.method.lowercased(): describe(operation)])
@@ -70,19 +70,19 @@ enum OpenAPIDocument {
         ]
     }
 
-    private static func describe(_ operation: Operation) -> JSONValue {
-        var parameters: [JSONValue] = operation.pathParameters.map { name in
+    private static func describe(_ operation: Operation) -> DocumentValue {
+        var parameters: [DocumentValue] = operation.pathParameters.map { name in
             pathParameter(name, path: operation.path)
         }
         parameters += operation.query + operation.headers
-        var responses: [String: JSONValue] = [:]
+        var responses: [String: DocumentValue] = [:]
         for (status, body) in operation.responses {
             responses[String(status)] = response(body, status: status)
         }
         for status in failureStatuses(of: operation) where responses[String(status)] == nil {
             responses[String(status)] = ["$ref": .string("#/components/responses/Problem\(status)")]
         }
-        var result: [String: JSONValue] = [
+        var result: [String: DocumentValue] = [
             "tags": [.string(operation.tag)],
             "summary": .string(operation.summary),
             "operationId": .string(operationID(operation)),
@@ -131,8 +131,8 @@ enum OpenAPIDocument {
         return statuses
     }
 
-    private static func response(_ body: Body, status: Int) -> JSONValue {
-        let description: JSONValue = .string(HTTPStatusText.reason(status))
+    private static func response(_ body: Body, status: Int) -> DocumentValue {
+        let description: DocumentValue = .string(HTTPStatusText.reason(status))
         switch body {
         case .json(let schema):
             return ["description": description, "content": ["application/json": ["schema": schema]]]
@@ -151,14 +151,14 @@ enum OpenAPIDocument {
             .replacingOccurrences(of: ".", with: "-")
     }
 
-    private static func pathParameter(_ name: String, path: String) -> JSONValue {
-        let schema: JSONValue
+    private static func pathParameter(_ name: String, path: String) -> DocumentValue {
+        let schema: DocumentValue
         switch name {
         case "connectorId": schema = JSONSchema.integer(1, 100)
         case "idTag": schema = JSONSchema.idTag
         case "name": schema = JSONSchema.string(1, 64)
         case "command": schema = JSONSchema.oneOf(OCPPController.commands)
-        case "action": schema = JSONSchema.oneOf(OCPPSchemas.centralSystemRequests.keys.sorted())
+        case "action": schema = JSONSchema.oneOf(ChargePointCommands.passthroughActions.keys.sorted())
         // Ids are looked up as given: anything that names no record is a 404.
         default: schema = JSONSchema.string
         }
@@ -166,8 +166,8 @@ enum OpenAPIDocument {
     }
 
     /// Problem responses, one per status, all of the same shape.
-    static var problemResponses: [String: JSONValue] {
-        var responses: [String: JSONValue] = [:]
+    static var problemResponses: [String: DocumentValue] {
+        var responses: [String: DocumentValue] = [:]
         for status in [400, 401, 403, 404, 409, 413, 422, 429, 502, 503, 504, 507] {
             responses["Problem\(status)"] = [
                 "description": .string(HTTPStatusText.reason(status)),
@@ -177,7 +177,7 @@ enum OpenAPIDocument {
         return responses
     }
 
-    static var sharedParameters: [String: JSONValue] {
+    static var sharedParameters: [String: DocumentValue] {
         [
             "limit": JSONSchema.query("limit", JSONSchema.integer(1, PageRequest.maximumLimit), "Page size (default 50)."),
             "cursor": JSONSchema.query("cursor", JSONSchema.string(1, 1000), "The nextCursor of the previous page."),

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOWebSocket
+import OCPP
 import Synchronization
 
 /// Where a charger stands after its last BootNotification (or, before one, as the station is set).
@@ -10,34 +11,42 @@ enum RegistrationState: String, Sendable {
     case rejected = "Rejected"
 }
 
-/// One live WebSocket of one charge point.
+/// One live WebSocket of one charge point: its outbound calls, the CALLs it sent that wait to be
+/// handled, and its registration state. Frames are read by `ChargePointChannelHandler` on the
+/// channel's event loop; CALLs are handled in order by a consumer task that exists only while
+/// there is something to handle (an idle charger costs no task).
 final class ChargePointConnection: Sendable {
     let chargePointID: String
     let connectionID = UUID()
     let connectedAt: Date
+    /// The negotiated subprotocol (`ocpp1.6`).
+    let subprotocol: String
     let outbound: OutboundCalls
-    private let writer: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    let inbound: InboundCalls
+    private let channel: any Channel
     private let state: Mutex<State>
 
     private struct State {
         var registration: RegistrationState
-        var lastPongAt: ContinuousClock.Instant = .now
         var closed = false
     }
 
     init(
-        chargePointID: String, writer: NIOAsyncChannelOutboundWriter<WebSocketFrame>, registration: RegistrationState,
-        connectedAt: Date, outboundCapacity: Int, callTimeout: Duration,
-        observe: @escaping @Sendable (String, String, Duration) -> Void
+        chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState, connectedAt: Date,
+        outboundCapacity: Int, callTimeout: Duration, inboundCapacity: Int = InboundCalls.defaultCapacity,
+        observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
+        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
     ) {
         self.chargePointID = chargePointID
-        self.writer = writer
+        self.subprotocol = subprotocol
+        self.channel = channel
         self.connectedAt = connectedAt
         self.state = Mutex(State(registration: registration))
-        let sendText: @Sendable (String) async throws -> Void = { text in
-            try await writer.write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
-        }
-        self.outbound = OutboundCalls(capacity: outboundCapacity, timeout: callTimeout, send: sendText, observe: observe)
+        self.inbound = InboundCalls(capacity: inboundCapacity)
+        self.outbound = OutboundCalls(
+            capacity: outboundCapacity, timeout: callTimeout,
+            send: { text in channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil) },
+            observe: observe, finished: finished)
     }
 
     var registration: RegistrationState {
@@ -45,22 +54,20 @@ final class ChargePointConnection: Sendable {
         set { state.withLock { $0.registration = newValue } }
     }
 
-    func sendText(_ text: String) async throws {
-        try await writer.write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Writes a text frame; does not wait for the socket.
+    func sendText(_ text: String) {
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil)
     }
 
-    func sendFrame(_ frame: WebSocketFrame) async throws {
-        try await writer.write(frame)
+    /// Asks the channel for more frames: the handler stopped reading while `inbound` was full.
+    func resumeReading() {
+        channel.read()
     }
 
-    func pongReceived() {
-        state.withLock { $0.lastPongAt = .now }
-    }
-
-    var lastPongAt: ContinuousClock.Instant { state.withLock { $0.lastPongAt } }
-
-    /// Sends a close frame (once) and ends the outbound side; the read loop then ends.
-    func close(code: WebSocketErrorCode = .normalClosure) async {
+    /// Sends a close frame (once), then closes the socket; pending calls fail as not connected.
+    func close(code: WebSocketErrorCode = .normalClosure) {
         let first = state.withLock { state -> Bool in
             defer { state.closed = true }
             return !state.closed
@@ -68,9 +75,40 @@ final class ChargePointConnection: Sendable {
         guard first else { return }
         var data = ByteBuffer()
         data.write(webSocketErrorCode: code)
-        try? await writer.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
-        writer.finish()
-        await outbound.close()
+        let channel = channel
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+        outbound.close()
+    }
+
+    /// The socket is gone (closed by either side).
+    func closed() {
+        state.withLock { $0.closed = true }
+        outbound.close()
+        inbound.finish()
+    }
+
+    /// Sends `request` as a CALL of `Action` and returns the charger's typed answer. Our request is
+    /// checked against its schema first (a failure is our bug and is never sent); the answer is
+    /// checked against the response schema.
+    func call<Action: OCPPAction>(_ action: Action.Type, _ request: Action.Request) async throws -> Action.Response {
+        let payload = request.json
+        do throws(OCPPValidationError) {
+            _ = try Action.Request(json: payload)
+        } catch {
+            throw OutboundCallError.invalidRequest(action: Action.name, error)
+        }
+        switch try await outbound.call(Action.name, payload: payload) {
+        case .result(let object):
+            do throws(OCPPValidationError) {
+                return try Action.Response(json: .object(object))
+            } catch {
+                throw OutboundCallError.invalidResponse(action: Action.name, error)
+            }
+        case .error(let code, let description):
+            throw OutboundCallError.callError(code: code, description: description)
+        }
     }
 }
 

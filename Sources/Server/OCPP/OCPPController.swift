@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OCPP
 import Storage
 
 /// REST onto the central system: the raw passthrough, typed commands, the drivers' app
@@ -9,34 +10,42 @@ struct OCPPController {
     let stations: StationRepository
     let sessions: SessionService
     let drivers: DriverRepository
+    let authorizer: IdTagAuthorizer
     let now: @Sendable () -> Date
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/stations/{id}/ocpp/{action}") { request, context in
             let id = try context.parameters.require("id")
             let action = try context.parameters.require("action")
-            guard let schema = OCPPSchemas.centralSystemRequests[action] else {
+            guard ChargePointCommands.passthroughActions[action] != nil else {
                 throw APIError.notFound("\(action) is not an OCPP 1.6 action a central system sends")
             }
             let body = try await request.body.collect(upTo: .max)
-            let object = try Self.object(from: Data(body.readableBytesView))
-            do {
-                try schema.validate(object)
-            } catch let error as OCPPError {
-                throw APIError(
-                    status: .unprocessableContent, slug: "ocpp-schema-violation", title: "Invalid OCPP payload",
-                    detail: "\(error.code.rawValue): \(error.description)")
+            let payload: JSONValue
+            if body.readableBytes == 0 {
+                payload = .object(JSONObject())
+            } else {
+                guard let parsed = try? JSONParser.parse(Array(body.readableBytesView)) else {
+                    throw APIError.badRequest("the body must be a JSON object")
+                }
+                payload = parsed
             }
-            let payload = try await call(id, action, object)
-            return JSONReply(status: .ok, headers: [:], data: Data("{\"response\":\(payload)}".utf8)).response
+            try await requireStation(id)
+            let answer = try await mapCallErrors(station: id, action: action) {
+                try await ocpp.commands.passthrough(action, payload: payload, to: id)
+            }
+            return JSONReply(
+                status: .ok, headers: [:], data: Data(JSONWriter.bytes(.object(JSONObject([("response", answer)]))))
+            ).response
         }
         router.post("/api/v1/stations/{id}/commands/{command}") { request, context in
             let id = try context.parameters.require("id")
             let command = try context.parameters.require("command")
             let body = try await request.body.collect(upTo: .max)
-            let input = body.readableBytes == 0 ? [:] : try Self.object(from: Data(body.readableBytesView))
-            let payload = try await typedCommand(command, station: id, input: input)
-            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            let input =
+                body.readableBytes == 0 ? CommandInput() : try WireFormat.decoder.decode(CommandInput.self, from: Data(body.readableBytesView))
+            let answer = try await typedCommand(command, station: id, input: input)
+            return JSONReply(status: .ok, headers: [:], data: Data(JSONWriter.bytes(answer))).response
         }
         router.post("/api/v1/me/charging/start") { request, context in
             let identity = try context.requireSignedIn()
@@ -46,13 +55,13 @@ struct OCPPController {
             }
             let tags = try await drivers.idTags(status: nil, driverID: driver.id, kind: .app, page: PageRequest(limit: 1))
             guard let appToken = tags.items.first else { throw APIError.conflict("your driver profile has no app token") }
-            let decision = try await ocpp.handler.authorizer.authorize(appToken.id, forStartTransaction: true)
+            let decision = try await authorizer.authorize(appToken.id, forStartTransaction: true)
             guard decision.status == .accepted else {
                 throw APIError.conflict("your app token is not accepted: \(decision.status.rawValue)")
             }
-            let payload = try await typedCommand(
-                "remote-start", station: body.stationId, input: ["connectorId": body.connectorId, "idTag": appToken.id])
-            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            let answer = try await typedCommand(
+                "remote-start", station: body.stationId, input: CommandInput(connectorId: body.connectorId, idTag: appToken.id))
+            return JSONReply(status: .ok, headers: [:], data: Data(JSONWriter.bytes(answer))).response
         }
         router.post("/api/v1/me/charging/{sessionId}/stop") { _, context in
             let identity = try context.requireSignedIn()
@@ -60,8 +69,8 @@ struct OCPPController {
             guard let driver = try await drivers.driver(forUser: identity.userID),
                 let session = try await sessions.session(sessionID), session.driverId == driver.id
             else { throw APIError.notFound("no session \(sessionID)") }
-            let payload = try await typedCommand("remote-stop", station: session.stationId, input: ["sessionId": sessionID])
-            return JSONReply(status: .ok, headers: [:], data: Data(payload.utf8)).response
+            let answer = try await typedCommand("remote-stop", station: session.stationId, input: CommandInput(sessionId: sessionID))
+            return JSONReply(status: .ok, headers: [:], data: Data(JSONWriter.bytes(answer))).response
         }
         router.get("/api/v1/stations/{id}/ocpp-log") { request, context in
             let id = try context.parameters.require("id")
@@ -93,27 +102,33 @@ struct OCPPController {
         let connection = ocpp.registry.connection(stationID)
         return StationConnection(
             connected: connection != nil, connectedAt: connection?.connectedAt, registration: connection?.registration.rawValue,
-            outboundQueueDepth: await connection?.outbound.depth,
+            outboundQueueDepth: connection?.outbound.depth,
             lastMessages: try await ocpp.recorder.recent(stationID: stationID, limit: 10))
     }
 
     // MARK: Commands
 
-    /// Sends a CALL and maps the outcome onto HTTP: the answer's JSON, or 409/502/503/504.
-    private func call(_ stationID: String, _ action: String, _ payload: [String: Any]) async throws -> String {
+    /// The body of a typed command; which fields count depends on the command.
+    struct CommandInput: Decodable, Sendable {
+        var connectorId: Int?
+        var idTag: String?
+        var sessionId: String?
+        var type: String?
+        var keys: [String]?
+        var key: String?
+        var value: String?
+        var message: String?
+    }
+
+    private func requireStation(_ stationID: String) async throws {
         guard try await stations.station(stationID) != nil else { throw APIError.notFound("no station \(stationID)") }
-        let text = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.withoutEscapingSlashes]), as: UTF8.self)
+    }
+
+    /// Runs a call and maps what can go wrong with a charger onto HTTP: 409 (not connected),
+    /// 503 (queue full), 504 (no answer in time), 502 (a CALLERROR, or an answer that breaks its schema).
+    private func mapCallErrors<T>(station stationID: String, action: String, _ body: () async throws -> T) async throws -> T {
         do {
-            switch try await ocpp.call(stationID, action: action, payload: text) {
-            case .result(let json):
-                return json
-            case .error(let code, let description):
-                var problem = APIError(
-                    status: .badGateway, slug: "ocpp-call-error", title: "The charge point answered with an error",
-                    detail: "\(code): \(description)")
-                problem.errors = [FieldError(field: "ocppErrorCode", message: code)]
-                throw problem
-            }
+            return try await body()
         } catch let error as OutboundCallError {
             switch error {
             case .notConnected:
@@ -127,31 +142,56 @@ struct OCPPController {
                 throw APIError(
                     status: .gatewayTimeout, slug: "ocpp-timeout", title: "The charge point did not answer in time",
                     detail: "no answer from \(stationID) to \(action) within the timeout")
+            case .callError(let code, let description):
+                var problem = APIError(
+                    status: .badGateway, slug: "ocpp-call-error", title: "The charge point answered with an error",
+                    detail: "\(code): \(description)")
+                problem.errors = [FieldError(field: "ocppErrorCode", message: code)]
+                throw problem
+            case .invalidResponse(_, let violation):
+                var problem = APIError(
+                    status: .badGateway, slug: "ocpp-invalid-response", title: "The charge point's answer breaks the OCPP schema",
+                    detail: "\(stationID) answered \(action) with \(violation.description)")
+                problem.errors = [FieldError(field: violation.path.isEmpty ? "response" : "response.\(violation.path)", message: violation.reason)]
+                throw problem
+            case .invalidRequest(_, let violation):
+                throw APIError(
+                    status: .internalServerError, slug: "internal-error", title: "Internal error",
+                    detail: "the server built an invalid \(action) request (\(violation.description)); nothing was sent")
             }
         }
     }
 
-    private func typedCommand(_ command: String, station stationID: String, input: [String: Any]) async throws -> String {
+    private func send<Action: OCPPAction>(_ action: Action.Type, _ request: Action.Request, to stationID: String) async throws
+        -> JSONValue
+    {
+        try await mapCallErrors(station: stationID, action: Action.name) {
+            try await ocpp.commands.send(action, request, to: stationID).json
+        }
+    }
+
+    private func typedCommand(_ command: String, station stationID: String, input: CommandInput) async throws -> JSONValue {
         guard let view = try await stations.get(stationID) else { throw APIError.notFound("no station \(stationID)") }
         var validator = Validator()
-        func connector(_ field: String = "connectorId", allowZero: Bool = false) -> Int? {
-            guard let value = input.int(field) else {
-                validator.fail(field, "is required: a connector number")
+        func connector(allowZero: Bool = false) -> Int? {
+            guard let value = input.connectorId else {
+                validator.fail("connectorId", "is required: a connector number")
                 return nil
             }
             if allowZero && value == 0 { return 0 }
             guard view.connectors.contains(where: { $0.connectorId == value }) else {
-                validator.fail(field, "station \(stationID) has no connector \(value)")
+                validator.fail("connectorId", "station \(stationID) has no connector \(value)")
                 return nil
             }
             return value
         }
-        func oneOf(_ field: String, _ allowed: [String]) -> String? {
-            guard let value = input.string(field), allowed.contains(value) else {
-                validator.fail(field, "must be one of \(allowed.joined(separator: ", "))")
+        func required<T: RawRepresentable & CaseIterable>(_ raw: String?, as type: T.Type, field: String) -> T?
+        where T.RawValue == String {
+            guard let raw else {
+                validator.fail(field, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
                 return nil
             }
-            return value
+            return validator.parse(raw, as: type, field: field)
         }
         func refuseWhilePending() throws {
             if ocpp.registry.connection(stationID)?.registration == .pending || view.registration == .pending {
@@ -161,125 +201,50 @@ struct OCPPController {
         switch command {
         case "remote-start":
             let connectorID = connector()
-            let idTag = input.string("idTag")
-            validator.check(idTag.map(IdTag.isValid) ?? false, "idTag", "is required: 1–20 printable ASCII characters")
+            validator.check(input.idTag.map(IdTag.isValid) ?? false, "idTag", "is required: 1–20 printable ASCII characters")
             try validator.throwIfInvalid()
             try refuseWhilePending()
-            return try await call(stationID, "RemoteStartTransaction", ["connectorId": connectorID!, "idTag": idTag!])
+            return try await send(
+                OCPP16.RemoteStartTransaction.self, .init(connectorId: connectorID!, idTag: input.idTag!), to: stationID)
         case "remote-stop":
-            guard let sessionID = input.string("sessionId") else {
-                throw APIError.validation(field: "sessionId", "is required")
-            }
+            guard let sessionID = input.sessionId else { throw APIError.validation(field: "sessionId", "is required") }
             guard let session = try await sessions.session(sessionID), session.stationId == stationID, session.status == .active
             else { throw APIError.validation(field: "sessionId", "is not an active session at station \(stationID)") }
             try refuseWhilePending()
-            return try await call(stationID, "RemoteStopTransaction", ["transactionId": session.transactionId])
+            return try await send(OCPP16.RemoteStopTransaction.self, .init(transactionId: session.transactionId), to: stationID)
         case "reset":
-            let type = oneOf("type", ["Hard", "Soft"])
+            let type = required(input.type, as: OCPP16.Reset.Request.RequestType.self, field: "type")
             try validator.throwIfInvalid()
-            return try await call(stationID, "Reset", ["type": type!])
+            return try await send(OCPP16.Reset.self, .init(type: type!), to: stationID)
         case "unlock":
             let connectorID = connector()
             try validator.throwIfInvalid()
-            return try await call(stationID, "UnlockConnector", ["connectorId": connectorID!])
+            return try await send(OCPP16.UnlockConnector.self, .init(connectorId: connectorID!), to: stationID)
         case "change-availability":
             let connectorID = connector(allowZero: true)
-            let type = oneOf("type", ["Operative", "Inoperative"])
+            let type = required(input.type, as: OCPP16.ChangeAvailability.Request.RequestType.self, field: "type")
             try validator.throwIfInvalid()
-            let answer = try await call(stationID, "ChangeAvailability", ["connectorId": connectorID!, "type": type!])
-            if Self.status(of: answer) == "Accepted" || Self.status(of: answer) == "Scheduled" {
-                try await recordAvailability(stationID, connectorID: connectorID!, operative: type == "Operative")
-            }
-            return answer
+            return try await send(OCPP16.ChangeAvailability.self, .init(connectorId: connectorID!, type: type!), to: stationID)
         case "get-configuration":
-            var payload: [String: Any] = [:]
-            if let keys = input["keys"] {
-                guard let list = keys as? [String], list.allSatisfy({ (1...50).contains($0.count) }) else {
-                    throw APIError.validation(field: "keys", "must be a list of configuration keys (1–50 characters)")
-                }
-                payload["key"] = list
+            if let keys = input.keys {
+                validator.check(keys.allSatisfy { (1...50).contains($0.count) }, "keys", "must be a list of configuration keys (1–50 characters)")
             }
-            let answer = try await call(stationID, "GetConfiguration", payload)
-            try await keepConfiguration(stationID, answer: answer)
-            return answer
+            try validator.throwIfInvalid()
+            return try await send(OCPP16.GetConfiguration.self, .init(key: input.keys), to: stationID)
         case "change-configuration":
-            let key = input.string("key")
-            let value = input.string("value")
-            validator.check(key.map { (1...50).contains($0.count) } ?? false, "key", "is required: 1–50 characters")
-            validator.check(value.map { $0.count <= 500 } ?? false, "value", "is required: at most 500 characters")
-            if key == "AuthorizationKey", let value {
-                validator.check(
-                    ChargePointPassword.allowedLength.contains(value.count), "value",
-                    "an AuthorizationKey must be 16–40 characters")
-            }
+            validator.check(input.key.map { (1...50).contains($0.count) } ?? false, "key", "is required: 1–50 characters")
+            validator.check(input.value.map { $0.count <= 500 } ?? false, "value", "is required: at most 500 characters")
             try validator.throwIfInvalid()
-            let answer = try await call(stationID, "ChangeConfiguration", ["key": key!, "value": value!])
-            let status = Self.status(of: answer)
-            if key == "AuthorizationKey", status == "Accepted" || status == "RebootRequired" {
-                // Stored before we answer, so the charger's reconnect with the new key succeeds.
-                let hash = ChargePointPassword.hash(value!)
-                _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
-            }
-            return answer
+            return try await send(OCPP16.ChangeConfiguration.self, .init(key: input.key!, value: input.value!), to: stationID)
         case "clear-cache":
-            return try await call(stationID, "ClearCache", [:])
+            return try await send(OCPP16.ClearCache.self, .init(), to: stationID)
         case "trigger-message":
-            let message = oneOf(
-                "message",
-                ["BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification"])
-            var payload: [String: Any] = [:]
-            if input["connectorId"] != nil, let connectorID = connector() { payload["connectorId"] = connectorID }
+            let message = required(input.message, as: OCPP16.TriggerMessage.Request.RequestedMessage.self, field: "message")
+            let connectorID = input.connectorId == nil ? nil : connector()
             try validator.throwIfInvalid()
-            payload["requestedMessage"] = message!
-            return try await call(stationID, "TriggerMessage", payload)
+            return try await send(OCPP16.TriggerMessage.self, .init(requestedMessage: message!, connectorId: connectorID), to: stationID)
         default:
             throw APIError.notFound("no command \(command); commands: \(Self.commands.joined(separator: ", "))")
         }
-    }
-
-    private func recordAvailability(_ stationID: String, connectorID: Int, operative: Bool) async throws {
-        let at = now()
-        if connectorID == 0 {
-            _ = try await stations.update(stationID, expectedVersion: nil, now: at) { station in
-                if station.status == .active || station.status == .inactive { station.status = operative ? .active : .inactive }
-            }
-            return
-        }
-        guard !operative else { return }
-        let history = ConnectorStatusHistory(recorder: ocpp.monitoring) { before, _ in
-            guard before.status != .unavailable else { return nil }
-            return ConnectorStatusChange(
-                stationID: stationID, connectorID: connectorID, previous: before.status, current: .unavailable,
-                errorCode: nil, info: "ChangeAvailability Inoperative", vendorErrorCode: nil, at: at, source: .api)
-        }
-        _ = try await stations.updateConnector(connectorID, of: stationID, now: at, history: history) { $0.status = .unavailable }
-    }
-
-    private func keepConfiguration(_ stationID: String, answer: String) async throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any] else { return }
-        var values: [String: String] = [:]
-        for entry in object.objects("configurationKey") {
-            // A charger may echo its password; we keep only that one is set.
-            if let key = entry.string("key") {
-                values[key] = OCPPSecretRedaction.isSecretKey(key) ? OCPPSecretRedaction.placeholder : entry.string("value") ?? ""
-            }
-        }
-        guard !values.isEmpty else { return }
-        let update = values
-        _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { station in
-            station.configuration = (station.configuration ?? [:]).merging(update) { $1 }
-        }
-    }
-
-    private static func status(of answer: String) -> String? {
-        (try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])?.string("status")
-    }
-
-    private static func object(from data: Data) throws -> [String: Any] {
-        guard !data.isEmpty else { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw APIError.badRequest("the body must be a JSON object")
-        }
-        return object
     }
 }

@@ -3,7 +3,18 @@ import Observability
 import Storage
 import Synchronization
 
+/// One exchange of the message log: a CALL and its answer in one row. `direction` says who
+/// called ("in": the charger, "out": we). A frame that starts no exchange (an answer to nothing in
+/// flight, an unknown type) is a row of its own without an answer; an unreadable frame is type 0.
 struct OCPPLogEntry: Codable, Sendable {
+    struct Answer: Codable, Sendable {
+        /// 3 (CALLRESULT) or 4 (CALLERROR).
+        var messageType: Int
+        /// The whole frame, secrets redacted.
+        var payload: String
+        var at: Date
+    }
+
     var stationId: String
     var direction: String
     var messageType: Int
@@ -12,6 +23,22 @@ struct OCPPLogEntry: Codable, Sendable {
     /// The whole frame as sent or received, secrets redacted (see `OCPPSecretRedaction`).
     var payload: String
     var at: Date
+    /// The answer; nil while none came (a call that timed out, a frame that needs none).
+    var answer: Answer?
+
+    init(
+        stationId: String, direction: String, messageType: Int, action: String?, messageId: String?, payload: String, at: Date,
+        answer: Answer? = nil
+    ) {
+        self.stationId = stationId
+        self.direction = direction
+        self.messageType = messageType
+        self.action = action
+        self.messageId = messageId
+        self.payload = payload
+        self.at = at
+        self.answer = answer
+    }
 }
 
 struct MeterValueRow: Sendable {
@@ -68,9 +95,11 @@ final class OCPPRecorder: Sendable {
     func log(_ entry: OCPPLogEntry) {
         var entry = entry
         entry.payload = OCPPSecretRedaction.redact(entry.payload)
+        if let answer = entry.answer { entry.answer?.payload = OCPPSecretRedaction.redact(answer.payload) }
+        let seen = entry.answer?.at ?? entry.at
         pending.withLock {
             $0.messages.append(entry)
-            $0.lastSeen[entry.stationId] = max($0.lastSeen[entry.stationId] ?? .distantPast, entry.at)
+            $0.lastSeen[entry.stationId] = max($0.lastSeen[entry.stationId] ?? .distantPast, seen)
         }
     }
 
@@ -92,10 +121,11 @@ final class OCPPRecorder: Sendable {
                 for entry in chunk {
                     try connection.run(
                         """
-                        INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at,
+                            answer_type, answer_payload, answered_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, entry.stationId, entry.direction, entry.messageType, entry.action, entry.messageId,
-                        entry.payload, entry.at)
+                        entry.payload, entry.at, entry.answer?.messageType, entry.answer?.payload, entry.answer?.at)
                 }
             }
         }
@@ -123,10 +153,15 @@ final class OCPPRecorder: Sendable {
             try connection.query(
                 "SELECT * FROM ocpp_messages WHERE station_id = ? ORDER BY id DESC LIMIT ?", stationID, limit
             ) { row in
-                OCPPLogEntry(
+                var answer: OCPPLogEntry.Answer?
+                if let type = try row.get("answer_type", as: Int?.self) {
+                    answer = OCPPLogEntry.Answer(
+                        messageType: type, payload: try row.get("answer_payload") ?? "", at: try row.get("answered_at") ?? Date())
+                }
+                return OCPPLogEntry(
                     stationId: try row.get("station_id"), direction: try row.get("direction"),
                     messageType: try row.get("message_type"), action: try row.get("action"),
-                    messageId: try row.get("message_id"), payload: try row.get("payload"), at: try row.get("at"))
+                    messageId: try row.get("message_id"), payload: try row.get("payload"), at: try row.get("at"), answer: answer)
             }
         }
     }

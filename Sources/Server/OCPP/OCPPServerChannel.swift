@@ -13,10 +13,17 @@ import NIOWebSocket
 enum OCPPUpgradeDecision: Sendable {
     /// Not an OCPP path: serve it as plain HTTP.
     case notOCPP
-    /// `subprotocol` is echoed exactly as the charger spelled it: strict clients abort otherwise.
-    case accept(chargePointID: String, subprotocol: String)
+    case accept(OCPPAcceptance)
     /// Refuse with this status — 400 (no `ocpp1.6`), 401 (Basic auth), 404 (unknown charger).
     case refuse(HTTPResponse.Status, HTTPFields, String)
+}
+
+/// A charger let in: the subprotocol is echoed exactly as the charger spelled it (strict clients
+/// abort otherwise); the registration is the station's as stored.
+struct OCPPAcceptance: Sendable {
+    var chargePointID: String
+    var subprotocol: String
+    var registration: RegistrationState
 }
 
 /// One HTTP/1.1 connection that may upgrade to an OCPP WebSocket. It uses NIO's typed WebSocket
@@ -26,10 +33,13 @@ enum OCPPUpgradeDecision: Sendable {
 /// header, idle time and malformed input; an OCPP WebSocket has its own ping/pong instead.
 struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Decide = @Sendable (HTTPRequestHead) async -> OCPPUpgradeDecision
-    typealias Connected = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, String, Logger) async -> Void
+    /// Puts the charger's handler on the upgraded channel (on its event loop, before any frame is read).
+    typealias Attach = @Sendable (any Channel, OCPPAcceptance, Logger) throws -> ChargePointConnection
+    /// Registers the connection and sees to its end; returns once it is registered.
+    typealias Connected = @Sendable (ChargePointConnection, any Channel, Logger) async -> Void
 
     enum UpgradeResult: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, String)
+        case websocket(ChargePointConnection, any Channel)
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields, String)
     }
@@ -44,6 +54,7 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
     let limiter: ConnectionLimiter
     let maxFrameSize: Int
     let decide: Decide
+    let attach: Attach
     let connected: Connected
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -58,7 +69,7 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
         return channel.eventLoop.makeCompletedFuture {
             // Set while deciding, read when the upgrade is refused; both on this channel's loop.
             let refusal = NIOLockedValueBox<(HTTPResponse.Status, HTTPFields, String)?>(nil)
-            let chargePoint = NIOLockedValueBox<String>("")
+            let accepted = NIOLockedValueBox<OCPPAcceptance?>(nil)
             let guardHandler = HTTPConnectionGuard(
                 headerTimeout: TimeAmount(limits.headerTimeout), idleTimeout: TimeAmount(limits.idleTimeout))
             let boundGuard = NIOLoopBound(guardHandler, eventLoop: channel.eventLoop)
@@ -70,9 +81,9 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                         switch await decide(head) {
                         case .notOCPP:
                             return nil
-                        case .accept(let id, let subprotocol):
-                            chargePoint.withLockedValue { $0 = id }
-                            return HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)])
+                        case .accept(let acceptance):
+                            accepted.withLockedValue { $0 = acceptance }
+                            return HTTPHeaders([("Sec-WebSocket-Protocol", acceptance.subprotocol)])
                         case .refuse(let status, let headers, let reason):
                             refusal.withLockedValue { $0 = (status, headers, reason) }
                             return nil
@@ -87,9 +98,8 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return UpgradeResult.websocket(asyncChannel, chargePoint.withLockedValue { $0 })
+                        guard let acceptance = accepted.withLockedValue({ $0 }) else { throw ChannelError.inappropriateOperationForState }
+                        return UpgradeResult.websocket(try attach(channel, acceptance, logger), channel)
                     }
                 })
             let configuration = NIOTypedHTTPServerUpgradeConfiguration(
@@ -137,8 +147,8 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                     fields[.contentLength] = String(body.readableBytes)
                     try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: fields)), .body(body), .end(nil)])
                 }
-            case .websocket(let channel, let chargePointID):
-                await connected(channel, chargePointID, logger)
+            case .websocket(let connection, let channel):
+                await connected(connection, channel, logger)
             }
         } catch {
             logger.debug("connection ended during the upgrade", metadata: ["error": .string("\(error)")])
@@ -151,12 +161,12 @@ extension HTTPServerBuilder {
     /// HTTP/1.1 with OCPP WebSocket upgrades on the same port.
     static func ocpp(
         limits: HTTPConnectionLimits, maxFrameSize: Int, decide: @escaping OCPPServerChannel.Decide,
-        connected: @escaping OCPPServerChannel.Connected
+        attach: @escaping OCPPServerChannel.Attach, connected: @escaping OCPPServerChannel.Connected
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             OCPPServerChannel(
                 responder: responder, limits: limits, limiter: ConnectionLimiter(maximum: limits.maxConnections),
-                maxFrameSize: maxFrameSize, decide: decide, connected: connected)
+                maxFrameSize: maxFrameSize, decide: decide, attach: attach, connected: connected)
         }
     }
 }

@@ -4,13 +4,15 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import OCPP
 import Observability
 import Prometheus
 import Synchronization
 
-/// The OCPP 1.6J central system: accepts charge point connections, answers their CALLs and
-/// sends ours. Transport (`OCPPServerChannel`), framing (`OCPPFrame`), validation
-/// (`OCPPSchemas`) and the handlers (`ChargePointHandler`) are separate steps.
+/// The OCPP central system: accepts charge point connections, answers their CALLs and sends
+/// ours. Transport (`OCPPServerChannel`, `ChargePointChannelHandler`), framing and validation
+/// (the `OCPP` module), dispatch (`OCPPHandlerRegistry`, one per protocol version) and the domain
+/// (`ChargerActivity`) are separate steps.
 struct OCPPService: Sendable {
     struct Settings: Sendable {
         var heartbeatInterval: Int
@@ -24,7 +26,9 @@ struct OCPPService: Sendable {
     let settings: Settings
     let stations: StationRepository
     let monitoring: MonitoringService
-    let handler: ChargePointHandler
+    /// The handler registries by subprotocol (lowercased), in our order of preference.
+    let protocols: [OCPPHandlerRegistry]
+    let commands: ChargePointCommands
     let recorder: OCPPRecorder
     let registry: ChargePointRegistry
     let metrics: OCPPMetrics
@@ -33,7 +37,7 @@ struct OCPPService: Sendable {
     // MARK: Upgrade
 
     /// Who may open `/ocpp/{id}`: a known station (404 otherwise, unless auto-registration is
-    /// on), with its Basic-auth password if it has one (401), offering `ocpp1.6` (400).
+    /// on), with its Basic-auth password if it has one (401), offering a subprotocol we speak (400).
     func decide(_ head: HTTPRequestHead) async -> OCPPUpgradeDecision {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard path.hasPrefix("/ocpp/") else { return .notOCPP }
@@ -66,10 +70,17 @@ struct OCPPService: Sendable {
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let token = offered.first(where: { $0.lowercased() == "ocpp1.6" }) else {
-            return .refuse(.badRequest, [:], "the client must offer the ocpp1.6 subprotocol")
+        guard let token = offered.first(where: { token in protocols.contains { $0.subprotocol == token.lowercased() } }) else {
+            let names = protocols.map(\.subprotocol).joined(separator: ", ")
+            return .refuse(.badRequest, [:], "the client must offer the \(names) subprotocol")
         }
-        return .accept(chargePointID: identity, subprotocol: token)
+        let registration: RegistrationState =
+            switch known?.registration ?? .pending {
+            case .accepted: .accepted
+            case .pending: .pending
+            case .rejected: .rejected
+            }
+        return .accept(OCPPAcceptance(chargePointID: identity, subprotocol: token, registration: registration))
     }
 
     static func basicPassword(_ header: String?, user: String) -> String? {
@@ -83,49 +94,75 @@ struct OCPPService: Sendable {
 
     // MARK: Connection
 
-    func run(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, chargePointID: String, logger: Logger) async {
+    /// Puts the charger's frame handler on the upgraded channel, on its event loop.
+    func attach(_ channel: any Channel, _ acceptance: OCPPAcceptance, logger: Logger) throws -> ChargePointConnection {
         var connectionLogger = logger
-        connectionLogger[metadataKey: "chargePointId"] = .string(chargePointID)
+        connectionLogger[metadataKey: "chargePointId"] = .string(acceptance.chargePointID)
         let logger = connectionLogger
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                let station = try await stations.station(chargePointID)
-                let registration: RegistrationState =
-                    switch station?.registration ?? .pending {
-                    case .accepted: .accepted
-                    case .pending: .pending
-                    case .rejected: .rejected
-                    }
-                let metrics = metrics
-                let connection = ChargePointConnection(
-                    chargePointID: chargePointID, writer: outbound, registration: registration, connectedAt: now(),
-                    outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
-                    observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) })
-                if let replaced = registry.register(connection) {
-                    logger.info("a new connection replaces the previous one")
-                    await replaced.close(code: .policyViolation)
-                } else {
-                    try await setOnline(chargePointID, true)
-                }
-                metrics.connected.set(Int64(registry.count))
-                logger.info("charge point connected")
-                let loop = ChargePointFrameLoop(
-                    connection: connection, maxFrameSize: settings.maxFrameSize, pingInterval: settings.pingInterval,
-                    readAhead: ChargePointFrameLoop.defaultReadAhead, logger: logger)
-                await loop.run(inbound) { text in
-                    await recorder.waitForRoom()
-                    await process(text, connection: connection, logger: logger)
-                }
-                await connection.close()
-                if registry.unregister(connection) {
-                    try await setOnline(chargePointID, false)
-                }
-                metrics.connected.set(Int64(registry.count))
-                logger.info("charge point disconnected")
-            }
-        } catch {
-            logger.info("connection ended", metadata: ["error": .string("\(error)")])
+        let connection = makeConnection(
+            chargePointID: acceptance.chargePointID, subprotocol: acceptance.subprotocol.lowercased(), channel: channel,
+            registration: acceptance.registration)
+        let handler = ChargePointChannelHandler(
+            connection: connection, maxMessageSize: settings.maxFrameSize, pingInterval: settings.pingInterval.map(TimeAmount.init),
+            logger: logger
+        ) { buffer, connection in
+            receive(buffer, connection: connection, logger: logger)
         }
+        try channel.pipeline.syncOperations.addHandler(handler)
+        return connection
+    }
+
+    func makeConnection(
+        chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState
+    ) -> ChargePointConnection {
+        let metrics = metrics
+        let recorder = recorder
+        return ChargePointConnection(
+            chargePointID: chargePointID, subprotocol: subprotocol, channel: channel, registration: registration,
+            connectedAt: now(), outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
+            observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) },
+            finished: { exchange in
+                recorder.log(
+                    OCPPLogEntry(
+                        stationId: chargePointID, direction: "out", messageType: 2, action: exchange.action,
+                        messageId: exchange.messageID, payload: exchange.frame, at: exchange.sentAt,
+                        answer: exchange.answer.map { OCPPLogEntry.Answer(messageType: $0.messageType, payload: $0.frame, at: $0.at) }))
+            })
+    }
+
+    /// Registers a new connection (closing the one it replaces) and sees to its end.
+    func connected(_ connection: ChargePointConnection, channel: any Channel, logger: Logger) async {
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "chargePointId"] = .string(connection.chargePointID)
+        let logger = connectionLogger
+        if let replaced = registry.register(connection) {
+            logger.info("a new connection replaces the previous one")
+            replaced.close(code: .policyViolation)
+        } else {
+            do {
+                try await setOnline(connection.chargePointID, true)
+            } catch {
+                logger.error("could not mark the station online", metadata: ["error": .string("\(error)")])
+            }
+        }
+        metrics.connected.set(Int64(registry.count))
+        logger.info("charge point connected")
+        channel.closeFuture.whenComplete { _ in
+            Task { await disconnected(connection, logger: logger) }
+        }
+    }
+
+    private func disconnected(_ connection: ChargePointConnection, logger: Logger) async {
+        connection.closed()
+        if registry.unregister(connection) {
+            do {
+                try await setOnline(connection.chargePointID, false)
+            } catch {
+                logger.error("could not mark the station offline", metadata: ["error": .string("\(error)")])
+            }
+        }
+        metrics.connected.set(Int64(registry.count))
+        logger.info("charge point disconnected")
     }
 
     private func setOnline(_ stationID: String, _ online: Bool) async throws {
@@ -137,87 +174,132 @@ struct OCPPService: Sendable {
         try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
     }
 
-    /// One text message: parse, validate, dispatch, answer — and log both directions.
-    func process(_ text: String, connection: ChargePointConnection, logger: Logger) async {
-        let stationID = connection.chargePointID
+    // MARK: Messages
+
+    /// One text message, on the channel's event loop: an answer to our CALL goes to the waiting
+    /// call at once (so a handler waiting for it is never stuck behind its own CALL); a CALL, or a
+    /// frame we cannot read, waits its turn with the connection's consumer.
+    func receive(_ buffer: ByteBuffer, connection: ChargePointConnection, logger: Logger) {
         let received = now()
-        let frame: OCPPFrame
-        do {
-            frame = try OCPPFrame.parse(text)
-        } catch {
-            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 0, action: nil, messageId: error.messageID, payload: text, at: received))
-            await answer(error: error.error, id: error.messageID ?? "-1", action: nil, connection: connection)
+        let text = String(buffer: buffer)
+        let result = buffer.withUnsafeReadableBytes { bytes -> Result<OCPPFrame, OCPPFrame.DecodingError> in
+            do throws(OCPPFrame.DecodingError) {
+                return .success(try OCPPFrame.decode(bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let decoded: OCPPFrame
+        switch result {
+        case .success(let frame):
+            decoded = frame
+        case .failure(let error):
+            enqueue(.malformed(error, frame: text, receivedAt: received), connection: connection, logger: logger)
             return
         }
-        switch frame {
+        switch decoded {
         case .call(let id, let action, let payload):
-            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 2, action: action, messageId: id, payload: text, at: received))
-            do {
-                guard let schema = OCPPSchemas.chargePointRequests[action] else {
-                    throw OCPPSchemas.centralSystemRequests[action] != nil
-                        ? OCPPError(code: .notSupported, description: "\(action) is sent by a central system, not to it")
-                        : OCPPError(code: .notImplemented, description: "unknown action \(action)")
-                }
-                try schema.validate(payload)
-                if connection.registration == .rejected, action != "BootNotification" {
-                    throw OCPPError(code: .securityError, description: "the charge point is not accepted; send a BootNotification")
-                }
-                let result: [String: Any]
-                do {
-                    result = try await handler.handle(action, payload, connection: connection)
-                } catch let error as OCPPError {
-                    throw error
-                } catch {
-                    logger.error("handler failed", metadata: ["action": .string(action), "error": .string("\(error)")])
-                    throw OCPPError(code: .internalError, description: "the central system could not process \(action)")
-                }
-                let reply = OCPPFrame.encodeResult(id: id, payload: result)
-                metrics.message(direction: "in", action: action, result: "result")
-                try? await connection.sendText(reply)
-                recorder.log(OCPPLogEntry(stationId: stationID, direction: "out", messageType: 3, action: action, messageId: id, payload: reply, at: now()))
-            } catch let error as OCPPError {
-                await answer(error: error, id: id, action: action, connection: connection)
-            } catch {
-                await answer(error: OCPPError(code: .internalError, description: "unexpected failure"), id: id, action: action, connection: connection)
-            }
+            enqueue(.call(id: id, action: action, payload: payload, frame: text, receivedAt: received), connection: connection, logger: logger)
         case .callResult(let id, let payload):
-            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 3, action: nil, messageId: id, payload: text, at: received))
-            let json = (try? JSONSerialization.data(withJSONObject: payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            if !(await connection.outbound.receive(id: id, outcome: .result(json))) {
-                logger.notice("dropped a CALLRESULT that answers no call in flight", metadata: ["messageId": .string(id)])
+            if !connection.outbound.receive(id: id, answer: .result(payload), frame: text, messageType: 3) {
+                stray(text, id: id, type: 3, at: received, connection: connection, logger: logger)
             }
         case .callError(let id, let code, let description, _):
-            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: 4, action: nil, messageId: id, payload: text, at: received))
-            if !(await connection.outbound.receive(id: id, outcome: .error(code: code, description: description))) {
-                logger.notice("dropped a CALLERROR that answers no call in flight", metadata: ["messageId": .string(id)])
+            if !connection.outbound.receive(id: id, answer: .error(code: code, description: description), frame: text, messageType: 4) {
+                stray(text, id: id, type: 4, at: received, connection: connection, logger: logger)
             }
         case .unknownType(let type):
-            recorder.log(OCPPLogEntry(stationId: stationID, direction: "in", messageType: type, action: nil, messageId: nil, payload: text, at: received))
+            recorder.log(
+                OCPPLogEntry(stationId: connection.chargePointID, direction: "in", messageType: type, action: nil, messageId: nil, payload: text, at: received))
             logger.notice("ignored a message of unknown type", metadata: ["messageTypeId": .stringConvertible(type)])
         }
     }
 
-    private func answer(error: OCPPError, id: String, action: String?, connection: ChargePointConnection) async {
-        let reply = OCPPFrame.encodeError(id: id, error)
-        metrics.message(direction: "in", action: action, result: "error")
-        metrics.callError(code: error.code.rawValue)
-        try? await connection.sendText(reply)
-        recorder.log(
-            OCPPLogEntry(stationId: connection.chargePointID, direction: "out", messageType: 4, action: action, messageId: id, payload: reply, at: now()))
+    private func enqueue(_ message: InboundMessage, connection: ChargePointConnection, logger: Logger) {
+        _ = connection.inbound.put(
+            message, handle: { message in await handle(message, connection: connection, logger: logger) },
+            roomAgain: { connection.resumeReading() })
     }
 
-    // MARK: Calls to a charge point
+    private func stray(_ text: String, id: String, type: Int, at: Date, connection: ChargePointConnection, logger: Logger) {
+        recorder.log(OCPPLogEntry(stationId: connection.chargePointID, direction: "in", messageType: type, action: nil, messageId: id, payload: text, at: at))
+        logger.notice("dropped an answer to no call in flight", metadata: ["messageId": .string(id)])
+    }
 
-    /// Sends a CALL and waits for the charger's answer.
-    func call(_ stationID: String, action: String, payload: String) async throws -> CallOutcome {
-        guard let connection = registry.connection(stationID) else { throw OutboundCallError.notConnected }
-        metrics.message(direction: "out", action: action, result: "sent")
-        metrics.queueDepth.increment()
-        defer { metrics.queueDepth.decrement() }
-        let outcome = try await connection.outbound.call(action, payload: payload)
+    /// Handles one CALL (or answers an unreadable frame) and logs the exchange as one row. Work
+    /// a handler left for after its reply runs on its own task, so it may call the charger while
+    /// the charger's next CALLs are handled.
+    func handle(_ message: InboundMessage, connection: ChargePointConnection, logger: Logger) async {
+        await recorder.waitForRoom()
+        switch message {
+        case .malformed(let error, let frame, let receivedAt):
+            answer(
+                OCPPError(code: error.code, description: error.description), id: error.messageID ?? "-1", action: nil,
+                call: (frame, 0, receivedAt), connection: connection)
+        case .call(let id, let action, let payload, let frame, let receivedAt):
+            let call = InboundCall(connection: connection, messageID: id, receivedAt: receivedAt)
+            let outcome: DispatchOutcome =
+                if let handlers = protocols.first(where: { $0.subprotocol == connection.subprotocol }) {
+                    await handlers.dispatch(action: action, payload: payload, call: call)
+                } else {
+                    .failed(OCPPError(code: .internalError, description: "no handlers"), cause: "no handlers for \(connection.subprotocol)")
+                }
+            switch outcome {
+            case .result(let json, let afterReply):
+                let reply = JSONWriter.string(.array([.int(3), .string(id), json]))
+                connection.sendText(reply)
+                metrics.message(direction: "in", action: action, result: "result")
+                recorder.log(
+                    OCPPLogEntry(
+                        stationId: connection.chargePointID, direction: "in", messageType: 2, action: action, messageId: id,
+                        payload: frame, at: receivedAt, answer: OCPPLogEntry.Answer(messageType: 3, payload: reply, at: now())))
+                if let afterReply { Task { await afterReply() } }
+            case .callError(let error):
+                answer(error, id: id, action: action, call: (frame, 2, receivedAt), connection: connection)
+            case .failed(let error, let cause):
+                logger.error("handler failed", metadata: ["action": .string(action), "error": .string(cause)])
+                metrics.invalidFrame("handler_failure")
+                answer(error, id: id, action: action, call: (frame, 2, receivedAt), connection: connection)
+            }
+        }
+    }
+
+    private func answer(
+        _ error: OCPPError, id: String, action: String?, call: (frame: String, type: Int, at: Date), connection: ChargePointConnection
+    ) {
+        let reply = OCPPFrame.callError(id: id, code: error.code.rawValue, description: error.description, details: JSONObject()).text
+        connection.sendText(reply)
+        metrics.message(direction: "in", action: action, result: "error")
+        metrics.callError(code: error.code.rawValue)
         recorder.log(
-            OCPPLogEntry(stationId: stationID, direction: "out", messageType: 2, action: action, messageId: nil, payload: payload, at: now()))
-        return outcome
+            OCPPLogEntry(
+                stationId: connection.chargePointID, direction: "in", messageType: call.type, action: action, messageId: id,
+                payload: call.frame, at: call.at, answer: OCPPLogEntry.Answer(messageType: 4, payload: reply, at: now())))
+    }
+
+    /// Decodes and handles one text message to the end (its answer written) — the path of
+    /// `receive` and the connection's consumer in one call, for tests that drive a connection directly.
+    func process(_ text: String, connection: ChargePointConnection, logger: Logger) async {
+        let received = now()
+        let decoded: OCPPFrame
+        do {
+            decoded = try OCPPFrame.decode(text)
+        } catch {
+            await handle(.malformed(error, frame: text, receivedAt: received), connection: connection, logger: logger)
+            return
+        }
+        if case .call(let id, let action, let payload) = decoded {
+            await handle(.call(id: id, action: action, payload: payload, frame: text, receivedAt: received), connection: connection, logger: logger)
+        } else {
+            receive(ByteBuffer(string: text), connection: connection, logger: logger)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 
@@ -244,11 +326,12 @@ struct OCPPMetrics: Sendable {
 
     /// Label values come only from these sets: a label taken from the wire as it is would let a
     /// charger make a new series per message (20,000 unknown actions, 20,000 series).
-    static let knownActions = Set(OCPPSchemas.chargePointRequests.keys).union(OCPPSchemas.centralSystemRequests.keys)
+    static let knownActions = Set(OCPP16.allActions.map { $0.name }).union(OCPP201.allActions.map { $0.name })
     static let knownDirections: Set<String> = ["in", "out"]
     static let knownResults: Set<String> = ["result", "error", "sent"]
     static let knownOutcomes: Set<String> = ["result", "error", "timeout"]
     static let knownErrorCodes = Set(OCPPErrorCode.allCases.map(\.rawValue))
+    static let knownInvalidFrames: Set<String> = ["charger_response", "our_request", "handler_failure"]
 
     /// `value` when it is one of `known`, otherwise "unknown".
     static func label(_ value: String?, from known: Set<String>) -> String {
@@ -266,6 +349,19 @@ struct OCPPMetrics: Sendable {
                     namespace: "ocpp", metricName: "messages", unitName: "total",
                     helpText: "OCPP messages by direction, action and result"),
                 labels: [("direction", direction), ("action", action), ("result", result)])
+        }.increment()
+    }
+
+    /// A frame refused before it reached the wire or a caller: a charger's CALLRESULT that breaks
+    /// its schema, a request of ours that does, or a handler that failed or answered against its schema.
+    func invalidFrame(_ kind: String) {
+        let kind = Self.label(kind, from: Self.knownInvalidFrames)
+        counters.series("i\(kind)") {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "ocpp", metricName: "refused_frames", unitName: "total",
+                    helpText: "Frames refused by validation or failed handlers, by kind"),
+                labels: [("kind", kind)])
         }.increment()
     }
 

@@ -1,130 +1,174 @@
 import Foundation
+import OCPP
+import Synchronization
 
 /// What a charge point answered to one of our CALLs.
-enum CallOutcome: Sendable, Equatable {
-    /// The CALLRESULT payload, as JSON text.
-    case result(String)
+enum CallAnswer: Sendable, Equatable {
+    /// The CALLRESULT payload, not yet checked against the action's response schema.
+    case result(JSONObject)
     case error(code: String, description: String)
 }
 
+/// Why one of our CALLs got no usable answer. Mapped to HTTP by `OCPPController`.
 enum OutboundCallError: Error, Sendable, Equatable {
     case queueFull
     case timedOut
     case notConnected
+    /// The charger answered with a CALLERROR.
+    case callError(code: String, description: String)
+    /// The charger's CALLRESULT breaks the action's response schema.
+    case invalidResponse(action: String, OCPPValidationError)
+    /// Our own request breaks its schema: a bug of ours, never sent.
+    case invalidRequest(action: String, OCPPValidationError)
+}
+
+/// One finished exchange we started, for the message log: the CALL as sent and the answer as
+/// read (nil when the call timed out or the connection closed).
+struct OutboundExchange: Sendable {
+    let messageID: String
+    let action: String
+    let frame: String
+    let sentAt: Date
+    var answer: (messageType: Int, frame: String, at: Date)?
 }
 
 /// CSMS→charge point calls of one connection: strictly one CALL in flight, the rest waiting in
 /// FIFO order in a bounded queue. An answer is matched by message id to the call in flight only,
-/// so a late answer to a timed-out call is dropped, never taken for a newer call's.
-actor OutboundCalls {
+/// so a late answer to a timed-out call is dropped, never taken for a newer call's. `receive` is
+/// synchronous so the channel handler can deliver an answer on its event loop the moment it is read.
+final class OutboundCalls: Sendable {
     private struct Waiting {
         let id: String
         let action: String
-        let payload: String
-        let continuation: CheckedContinuation<CallOutcome, any Error>
+        let frame: String
+        let continuation: CheckedContinuation<CallAnswer, any Error>
     }
 
     private struct InFlight {
-        let id: String
-        let action: String
-        let continuation: CheckedContinuation<CallOutcome, any Error>
+        let call: Waiting
         let sentAt: ContinuousClock.Instant
+        let sentAtDate: Date
         let timeout: Task<Void, Never>
     }
 
-    private var waiting: [Waiting] = []
-    private var inFlight: InFlight?
-    private var closed = false
+    private struct State {
+        var waiting: [Waiting] = []
+        var inFlight: InFlight?
+        var closed = false
+    }
+
+    private let state = Mutex(State())
     private let capacity: Int
     private let timeout: Duration
-    private let send: @Sendable (String) async throws -> Void
+    private let send: @Sendable (String) -> Void
     private let observe: @Sendable (_ action: String, _ outcome: String, _ duration: Duration) -> Void
+    private let finished: @Sendable (OutboundExchange) -> Void
 
+    /// `send` writes a text frame without waiting; `observe` gets each call's outcome for the
+    /// metrics; `finished` each exchange for the message log.
     init(
-        capacity: Int, timeout: Duration, send: @escaping @Sendable (String) async throws -> Void,
-        observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in }
+        capacity: Int, timeout: Duration, send: @escaping @Sendable (String) -> Void,
+        observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
+        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
     ) {
         self.capacity = capacity
         self.timeout = timeout
         self.send = send
         self.observe = observe
+        self.finished = finished
     }
 
-    var depth: Int { waiting.count + (inFlight == nil ? 0 : 1) }
+    var depth: Int { state.withLock { $0.waiting.count + ($0.inFlight == nil ? 0 : 1) } }
 
-    /// Sends `action` with `payload` (JSON text) when it is this call's turn; returns the answer.
-    func call(_ action: String, payload: String) async throws -> CallOutcome {
-        guard !closed else { throw OutboundCallError.notConnected }
-        guard waiting.count < capacity else { throw OutboundCallError.queueFull }
+    /// Sends `action` with `payload` when it is this call's turn; returns the answer.
+    func call(_ action: String, payload: JSONValue) async throws -> CallAnswer {
+        let id = UUID().uuidString.lowercased()
+        let frame = JSONWriter.string(.array([.int(2), .string(id), .string(action), payload]))
         return try await withCheckedThrowingContinuation { continuation in
-            waiting.append(Waiting(id: UUID().uuidString.lowercased(), action: action, payload: payload, continuation: continuation))
-            pump()
+            let admitted = state.withLock { state -> OutboundCallError? in
+                if state.closed { return .notConnected }
+                if state.waiting.count >= capacity { return .queueFull }
+                state.waiting.append(Waiting(id: id, action: action, frame: frame, continuation: continuation))
+                return nil
+            }
+            if let admitted {
+                continuation.resume(throwing: admitted)
+            } else {
+                pump()
+            }
         }
     }
 
-    /// A CALLRESULT or CALLERROR arrived; false when it answers nothing in flight (late or unknown).
-    func receive(id: String, outcome: CallOutcome) -> Bool {
-        guard let current = inFlight, current.id == id else { return false }
-        inFlight = nil
+    /// A CALLRESULT or CALLERROR arrived (`frame` as read, for the log); false when it answers
+    /// nothing in flight (late or unknown).
+    func receive(id: String, answer: CallAnswer, frame: String, messageType: Int) -> Bool {
+        let current = state.withLock { state -> InFlight? in
+            guard let current = state.inFlight, current.call.id == id else { return nil }
+            state.inFlight = nil
+            return current
+        }
+        guard let current else { return false }
         current.timeout.cancel()
-        observe(current.action, { if case .result = outcome { "result" } else { "error" } }(), ContinuousClock.now - current.sentAt)
-        current.continuation.resume(returning: outcome)
+        let outcome = if case .result = answer { "result" } else { "error" }
+        observe(current.call.action, outcome, ContinuousClock.now - current.sentAt)
+        finished(
+            OutboundExchange(
+                messageID: id, action: current.call.action, frame: current.call.frame, sentAt: current.sentAtDate,
+                answer: (messageType, frame, Date())))
+        current.call.continuation.resume(returning: answer)
         pump()
         return true
     }
 
     /// The connection is gone: every waiting caller learns it.
     func close() {
-        closed = true
-        if let current = inFlight {
+        let (current, waiting) = state.withLock { state -> (InFlight?, [Waiting]) in
+            state.closed = true
+            defer {
+                state.inFlight = nil
+                state.waiting.removeAll()
+            }
+            return (state.inFlight, state.waiting)
+        }
+        if let current {
             current.timeout.cancel()
-            current.continuation.resume(throwing: OutboundCallError.notConnected)
-            inFlight = nil
+            finished(unanswered(current))
+            current.call.continuation.resume(throwing: OutboundCallError.notConnected)
         }
         for call in waiting { call.continuation.resume(throwing: OutboundCallError.notConnected) }
-        waiting.removeAll()
     }
 
     private func pump() {
-        guard inFlight == nil, !closed, !waiting.isEmpty else { return }
-        let next = waiting.removeFirst()
-        let timeout = timeout
-        let id = next.id
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            await self?.timedOut(id)
-        }
-        inFlight = InFlight(id: id, action: next.action, continuation: next.continuation, sentAt: .now, timeout: timer)
-        let frame = "[2,\(Self.jsonString(id)),\(Self.jsonString(next.action)),\(next.payload)]"
-        let send = send
-        Task { [weak self] in
-            do {
-                try await send(frame)
-            } catch {
-                await self?.failInFlight(id, error: OutboundCallError.notConnected)
+        let next = state.withLock { state -> Waiting? in
+            guard state.inFlight == nil, !state.closed, !state.waiting.isEmpty else { return nil }
+            let next = state.waiting.removeFirst()
+            let id = next.id
+            let timeout = timeout
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled else { return }
+                self?.timedOut(id)
             }
+            state.inFlight = InFlight(call: next, sentAt: .now, sentAtDate: Date(), timeout: timer)
+            return next
         }
+        if let next { send(next.frame) }
     }
 
     private func timedOut(_ id: String) {
-        guard let current = inFlight, current.id == id else { return }
-        inFlight = nil
-        observe(current.action, "timeout", ContinuousClock.now - current.sentAt)
-        current.continuation.resume(throwing: OutboundCallError.timedOut)
+        let current = state.withLock { state -> InFlight? in
+            guard let current = state.inFlight, current.call.id == id else { return nil }
+            state.inFlight = nil
+            return current
+        }
+        guard let current else { return }
+        observe(current.call.action, "timeout", ContinuousClock.now - current.sentAt)
+        finished(unanswered(current))
+        current.call.continuation.resume(throwing: OutboundCallError.timedOut)
         pump()
     }
 
-    private func failInFlight(_ id: String, error: any Error) {
-        guard let current = inFlight, current.id == id else { return }
-        inFlight = nil
-        current.timeout.cancel()
-        current.continuation.resume(throwing: error)
-        pump()
-    }
-
-    static func jsonString(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    private func unanswered(_ call: InFlight) -> OutboundExchange {
+        OutboundExchange(messageID: call.call.id, action: call.call.action, frame: call.call.frame, sentAt: call.sentAtDate)
     }
 }

@@ -1,13 +1,13 @@
 /// Any JSON value, for documents written in code (the OpenAPI description) rather than
 /// encoded from a model type.
-enum JSONValue: Encodable, Sendable, Equatable {
+enum DocumentValue: Encodable, Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([DocumentValue])
+    case object([String: DocumentValue])
 
     func encode(to encoder: any Encoder) throws {
         switch self {
@@ -36,13 +36,13 @@ enum JSONValue: Encodable, Sendable, Equatable {
     }
 
     /// The members of an object; empty for anything else.
-    var members: [String: JSONValue] {
+    var members: [String: DocumentValue] {
         if case .object(let members) = self { return members }
         return [:]
     }
 
     /// This object with `other`'s members added (theirs win).
-    func merging(_ other: [String: JSONValue]) -> JSONValue {
+    func merging(_ other: [String: DocumentValue]) -> DocumentValue {
         .object(members.merging(other) { $1 })
     }
 
@@ -55,19 +55,19 @@ enum JSONValue: Encodable, Sendable, Equatable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+extension DocumentValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
     typealias Key = String
-    typealias Value = JSONValue
+    typealias Value = DocumentValue
 
     init(stringLiteral value: String) { self = .string(value) }
     init(integerLiteral value: Int) { self = .int(value) }
     init(booleanLiteral value: Bool) { self = .bool(value) }
     init(floatLiteral value: Double) { self = .double(value) }
-    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    init(arrayLiteral elements: DocumentValue...) { self = .array(elements) }
     init(nilLiteral: ()) { self = .null }
-    init(dictionaryLiteral elements: (String, JSONValue)...) {
+    init(dictionaryLiteral elements: (String, DocumentValue)...) {
         self = .object(Dictionary(elements) { _, last in last })
     }
 }

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import OCPP
+
+/// A command the operator's input does not allow, found before anything is sent.
+enum CommandError: DomainError {
+    case unknownAction(String)
+    /// The passthrough payload breaks the action's request schema.
+    case invalidPayload(OCPPValidationError)
+    case invalid([FieldError])
+
+    var kind: DomainErrorKind {
+        switch self {
+        case .unknownAction: .notFound
+        case .invalidPayload, .invalid: .invalid
+        }
+    }
+
+    var fields: [FieldError] {
+        switch self {
+        case .unknownAction: []
+        case .invalidPayload(let error): [FieldError(field: error.path.isEmpty ? "payload" : error.path, message: "\(error.code.rawValue): \(error.reason)")]
+        case .invalid(let fields): fields
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .unknownAction(let action): "\(action) is not an OCPP 1.6 action a central system sends"
+        case .invalidPayload(let error): "the payload breaks the OCPP schema: \(error.description)"
+        case .invalid(let fields): fields.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        }
+    }
+}
+
+/// Every CALL we make to a charge point goes through here — the typed REST commands, the generic
+/// passthrough and the server's own callers — so what follows from an answer (a new charger
+/// password, availability, kept configuration) happens whichever path asked.
+struct ChargePointCommands: Sendable {
+    let connections: ChargePointRegistry
+    let stations: StationRepository
+    let monitoring: MonitoringService
+    let metrics: OCPPMetrics
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// The actions an operator may send as they are, by name.
+    static let passthroughActions: [String: any OCPPAction.Type] = Dictionary(
+        uniqueKeysWithValues: OCPP16.allActions.filter { $0.initiator != .chargePoint }.map { ($0.name, $0) })
+
+    /// Sends `request` to the station's live connection and applies what its answer means.
+    func send<Action: OCPPAction>(_ action: Action.Type, _ request: Action.Request, to stationID: String) async throws
+        -> Action.Response
+    {
+        try check(action, request)
+        guard let connection = connections.connection(stationID) else { throw OutboundCallError.notConnected }
+        metrics.message(direction: "out", action: Action.name, result: "sent")
+        metrics.queueDepth.increment()
+        defer { metrics.queueDepth.decrement() }
+        let response: Action.Response
+        do {
+            response = try await connection.call(action, request)
+        } catch let error as OutboundCallError {
+            switch error {
+            case .invalidResponse(_, let violation):
+                metrics.invalidFrame("charger_response")
+                logger.notice(
+                    "a charge point's answer breaks its schema",
+                    metadata: ["chargePointId": .string(stationID), "action": .string(Action.name), "error": .string(violation.description)])
+            case .invalidRequest(_, let violation):
+                metrics.invalidFrame("our_request")
+                logger.error(
+                    "we built a request that breaks its schema; not sent",
+                    metadata: ["action": .string(Action.name), "error": .string(violation.description)])
+            default: break
+            }
+            throw error
+        }
+        try await applyEffects(of: request, response, stationID: stationID)
+        return response
+    }
+
+    /// The passthrough: the operator's JSON decoded into the action's typed request (so it gets
+    /// the same checks and effects as a typed command), the answer as JSON.
+    func passthrough(_ name: String, payload: JSONValue, to stationID: String) async throws -> JSONValue {
+        guard let action = Self.passthroughActions[name] else { throw CommandError.unknownAction(name) }
+        return try await passthrough(action, payload: payload, to: stationID)
+    }
+
+    private func passthrough<Action: OCPPAction>(_ action: Action.Type, payload: JSONValue, to stationID: String) async throws
+        -> JSONValue
+    {
+        let request: Action.Request
+        do throws(OCPPValidationError) {
+            request = try Action.Request(json: payload)
+        } catch {
+            throw CommandError.invalidPayload(error)
+        }
+        return try await send(action, request, to: stationID).json
+    }
+
+    // MARK: Rules and effects per action
+
+    /// Rules beyond the schema that hold on every path.
+    private func check<Action: OCPPAction>(_ action: Action.Type, _ request: Action.Request) throws {
+        if let change = request as? OCPP16.ChangeConfiguration.Request, Self.isAuthorizationKey(change.key) {
+            // The charger would be locked out with a key we cannot also store.
+            guard ChargePointPassword.allowedLength.contains(change.value.count) else {
+                throw CommandError.invalid([FieldError(field: "value", message: "an AuthorizationKey must be 16–40 characters")])
+            }
+        }
+    }
+
+    private func applyEffects<Request: Sendable, Response: Sendable>(
+        of request: Request, _ response: Response, stationID: String
+    ) async throws {
+        switch (request, response) {
+        case (let request as OCPP16.ChangeConfiguration.Request, let response as OCPP16.ChangeConfiguration.Response):
+            guard response.status == .accepted || response.status == .rebootRequired else { return }
+            if Self.isAuthorizationKey(request.key) {
+                // Stored before the caller hears back, so the charger's reconnect with the new key succeeds.
+                let hash = ChargePointPassword.hash(request.value)
+                _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
+            }
+            try await keepConfiguration(stationID, [(request.key, request.value)])
+        case (let request as OCPP16.ChangeAvailability.Request, let response as OCPP16.ChangeAvailability.Response):
+            guard response.status == .accepted || response.status == .scheduled else { return }
+            try await recordAvailability(stationID, connectorID: request.connectorId, operative: request.type == .operative)
+        case (_ as OCPP16.GetConfiguration.Request, let response as OCPP16.GetConfiguration.Response):
+            try await keepConfiguration(stationID, (response.configurationKey ?? []).map { ($0.key, $0.value ?? "") })
+        default:
+            break
+        }
+    }
+
+    static func isAuthorizationKey(_ key: String) -> Bool {
+        key.caseInsensitiveCompare("AuthorizationKey") == .orderedSame
+    }
+
+    private func recordAvailability(_ stationID: String, connectorID: Int, operative: Bool) async throws {
+        let at = now()
+        if connectorID == 0 {
+            _ = try await stations.update(stationID, expectedVersion: nil, now: at) { station in
+                if station.status == .active || station.status == .inactive { station.status = operative ? .active : .inactive }
+            }
+            return
+        }
+        guard !operative else { return }
+        let history = ConnectorStatusHistory(recorder: monitoring) { before, _ in
+            guard before.status != .unavailable else { return nil }
+            return ConnectorStatusChange(
+                stationID: stationID, connectorID: connectorID, previous: before.status, current: .unavailable,
+                errorCode: nil, info: "ChangeAvailability Inoperative", vendorErrorCode: nil, at: at, source: .api)
+        }
+        do {
+            _ = try await stations.updateConnector(connectorID, of: stationID, now: at, history: history) { $0.status = .unavailable }
+        } catch StationError.connectorNotFound {
+            // The charger knows a connector the station record does not list; nothing to mark.
+        }
+    }
+
+    /// Keeps the charger's configuration values; a secret is kept only as "set".
+    private func keepConfiguration(_ stationID: String, _ entries: [(key: String, value: String)]) async throws {
+        guard !entries.isEmpty else { return }
+        var values: [String: String] = [:]
+        for (key, value) in entries {
+            values[key] = OCPPSecretRedaction.isSecretKey(key) ? OCPPSecretRedaction.placeholder : value
+        }
+        let update = values
+        _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { station in
+            station.configuration = (station.configuration ?? [:]).merging(update) { $1 }
+        }
+    }
+}
