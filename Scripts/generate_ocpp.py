@@ -12,7 +12,9 @@ once, in `OCPP16+Types.swift` / `OCPP201+Types.swift`; a name defined differentl
 stays nested in each action (see shared_definitions).
 
 Every deviation from the schema files is one entry in OVERRIDES below, documented and tested
-(Tests/OCPPTests/OCPPOverrideTests.swift). Never edit the generated files by hand.
+(Tests/OCPPTests/OCPPOverrideTests.swift). Never edit the generated files by hand. A schema keyword
+the generator would not turn into code (see KEYWORDS_BY_KIND) stops it with an error rather than
+being dropped; `default` and the other annotations in DOCUMENTATION_KEYS generate nothing.
 """
 from __future__ import annotations
 
