@@ -12,7 +12,9 @@ once, in `OCPP16+Types.swift` / `OCPP201+Types.swift`; a name defined differentl
 stays nested in each action (see shared_definitions).
 
 Every deviation from the schema files is one entry in OVERRIDES below, documented and tested
-(Tests/OCPPTests/OCPPOverrideTests.swift). Never edit the generated files by hand.
+(Tests/OCPPTests/OCPPOverrideTests.swift). Never edit the generated files by hand. A schema keyword
+the generator would not turn into code (see KEYWORDS_BY_KIND) stops it with an error rather than
+being dropped; `default` and the other annotations in DOCUMENTATION_KEYS generate nothing.
 """
 from __future__ import annotations
 
@@ -110,9 +112,36 @@ def specification_minimums(version: str, action: str, kind: str, schema: dict) -
     visit(schema)
 
 
+# 1.6: arrays the specification's field tables give as "1..*" (ChargingSchedule.chargingSchedulePeriod,
+# MeterValue.sampledValue) but some 1.6 schema files leave without `minItems` (every chargingSchedulePeriod;
+# StopTransaction's transactionData[].sampledValue). The server has always refused them empty
+# (OccurenceConstraintViolation), and an empty schedule has no meaning.
+SPEC_MIN_ITEMS_V16 = {"chargingSchedulePeriod": 1, "sampledValue": 1}
+
+
+def specification_min_items(version: str, action: str, kind: str, schema: dict) -> None:
+    if version != "v16":
+        return
+
+    def visit(node):
+        if isinstance(node, dict):
+            for name, child in node.get("properties", {}).items():
+                if name in SPEC_MIN_ITEMS_V16 and isinstance(child, dict) and child.get("type") == "array":
+                    child["minItems"] = max(child.get("minItems", 0), SPEC_MIN_ITEMS_V16[name])
+            for child in node.values():
+                visit(child)
+        elif isinstance(node, list):
+            for child in node:
+                visit(child)
+    visit(schema)
+
+
 # Timestamps without an offset (taken as UTC) and with 0-9 fractional digits: `format: date-time`
 # maps to OCPPDateTime, whose reader accepts them; see Sources/OCPP/OCPPDateTime.swift.
-OVERRIDES = [accept_both_celsius_spellings, stop_transaction_reason_optional, charging_limit_step, specification_minimums]
+OVERRIDES = [
+    accept_both_celsius_spellings, stop_transaction_reason_optional, charging_limit_step, specification_minimums,
+    specification_min_items,
+]
 
 # --- Which side starts each action (the schema files do not say) ---------------------------------
 
@@ -141,11 +170,25 @@ VERSIONS = [
 
 # --- Schema → model ------------------------------------------------------------------------------
 
-HANDLED_KEYS = {
-    "type", "properties", "required", "additionalProperties", "enum", "maxLength", "minimum", "maximum",
-    "multipleOf", "minItems", "maxItems", "items", "format", "$ref", "definitions",
-    # Documentation and draft bookkeeping, no constraint:
-    "description", "javaType", "title", "$schema", "$id", "id", "comment", "default", "additionalItems",
+# Keys that generate no code: two definitions differing only in these are the same type.
+# `additionalItems` only constrains tuple-form `items`, which the generator refuses.
+DOCUMENTATION_KEYS = {"description", "javaType", "title", "$schema", "$id", "id", "comment", "default", "additionalItems"}
+
+# The keywords each kind of schema node may carry; anything else (an unknown keyword, or a known one
+# where the generator would drop it, e.g. `maxLength` on an integer or `minItems` on an object) stops
+# the generator instead of being lost silently.
+KEYWORDS_BY_KIND = {
+    "root": {"definitions"},
+    "object": {"type", "properties", "required", "additionalProperties"},
+    "array": {"type", "items", "minItems", "maxItems"},
+    "string": {"type", "maxLength", "format"},
+    # The 1.6 security schemas put `additionalProperties` on string enumerations, where it is a no-op.
+    "enum": {"type", "enum", "additionalProperties"},
+    "integer": {"type", "minimum", "maximum"},
+    "number": {"type", "minimum", "maximum", "multipleOf"},
+    "boolean": {"type"},
+    "reference": {"$ref"},
+    "any": set(),
 }
 
 SWIFT_KEYWORDS = {
@@ -224,12 +267,22 @@ def swift_number(value) -> str:
     return text
 
 
+def node_kind(node: dict) -> str:
+    """Which entry of KEYWORDS_BY_KIND governs a schema node."""
+    if "$ref" in node:
+        return "reference"
+    if "enum" in node:
+        return "enum"
+    kind = node.get("type")
+    if kind is None:
+        return "any"
+    if not isinstance(kind, str) or kind not in KEYWORDS_BY_KIND or kind in ("root", "enum", "reference", "any"):
+        raise SchemaError(f"unsupported type {kind!r}")
+    return kind
+
+
 def definition_type_name(name: str) -> str:
     return name if name not in RESERVED_TYPE_NAMES else name + "Definition"
-
-
-# Keys that generate no code: two definitions differing only in these are the same type.
-DOCUMENTATION_KEYS = {"description", "javaType", "title", "$schema", "$id", "id", "comment", "default", "additionalItems"}
 
 
 def without_documentation(node):
@@ -299,14 +352,26 @@ class FileModeler:
         self.root: StructModel | None = None
         self.defined: dict = {}
 
-    def check_keys(self, node: dict, where: str) -> None:
-        unknown = set(node) - HANDLED_KEYS
+    def check_keys(self, node: dict, where: str, root: bool = False) -> None:
+        try:
+            kind = node_kind(node)
+        except SchemaError as error:
+            raise SchemaError(f"{self.context} {where}: {error}") from None
+        allowed = KEYWORDS_BY_KIND[kind] | DOCUMENTATION_KEYS | (KEYWORDS_BY_KIND["root"] if root else set())
+        unknown = set(node) - allowed
         if unknown:
-            raise SchemaError(f"{self.context} {where}: unsupported schema keys {sorted(unknown)}")
+            raise SchemaError(f"{self.context} {where}: unsupported schema keys {sorted(unknown)} on a {kind} node")
+        if kind == "enum" and (node.get("type", "string") != "string" or not all(isinstance(value, str) for value in node["enum"])):
+            raise SchemaError(f"{self.context} {where}: an enumeration of anything but strings")
+        if "additionalProperties" in node and not isinstance(node["additionalProperties"], bool):
+            raise SchemaError(f"{self.context} {where}: additionalProperties holding a schema")
+        for key in ("maxLength", "minItems", "maxItems"):
+            if key in node and (not isinstance(node[key], int) or isinstance(node[key], bool) or node[key] < 0):
+                raise SchemaError(f"{self.context} {where}: {key} must be a non-negative integer")
 
     def model(self, name: str) -> StructModel:
         self.root = StructModel(name)
-        self.fill_struct(self.root, self.schema, "payload")
+        self.fill_struct(self.root, self.schema, "payload", root=True)
         for definition in self.definitions:
             self.definition(definition)
         return self.root
@@ -340,8 +405,8 @@ class FileModeler:
             raise SchemaError(f"{self.context}: definition {name} is neither an object nor an enumeration")
         return type_name
 
-    def fill_struct(self, struct: StructModel, node: dict, where: str) -> None:
-        self.check_keys(node, where)
+    def fill_struct(self, struct: StructModel, node: dict, where: str, root: bool = False) -> None:
+        self.check_keys(node, where, root)
         if node.get("type") != "object":
             raise SchemaError(f"{self.context} {where}: expected an object")
         struct.open = node.get("additionalProperties", True) is not False
@@ -398,8 +463,6 @@ class FileModeler:
                     if float(node[key]) != int(node[key]):
                         raise SchemaError(f"{self.context} {where}: fractional {key} on an integer")
                     limits[key] = str(int(node[key]))
-            if "multipleOf" in node:
-                raise SchemaError(f"{self.context} {where}: multipleOf on an integer")
             return "Int", ("int" if limits else "value"), limits
         if kind == "number":
             limits = {key: swift_number(node[key]) for key in ("minimum", "maximum", "multipleOf") if key in node}

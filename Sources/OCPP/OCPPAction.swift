@@ -30,6 +30,25 @@ extension OCPPPayload {
     }
 }
 
+extension OCPPPayload {
+    /// Codable goes through the wire form, so `JSONDecoder` reads what a charger sends (an open
+    /// object's members beyond its schema included) and checks the schema, and `JSONEncoder` writes
+    /// what goes on the wire. Synthesized Codable would expect an `extra` member and check nothing.
+    public init(from decoder: any Decoder) throws {
+        let json = try JSONValue(from: decoder)
+        do {
+            try self.init(json: json)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "\(error.code.rawValue): \(error)", underlyingError: error))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try json.encode(to: encoder)
+    }
+}
+
 /// A generated enumeration: a string from a closed set.
 public protocol OCPPEnumeration: OCPPJSONCodable, RawRepresentable, CaseIterable, Codable, Hashable where RawValue == String {}
 

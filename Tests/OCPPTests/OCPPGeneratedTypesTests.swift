@@ -55,8 +55,7 @@ struct OCPPGeneratedTypesTests {
         #expect(error.path == "meterValue[0].sampledValue[0].colour")
     }
 
-    /// minItems/maxItems: MeterValues in OCPPFrameTests (the 1.6 schema files put no minItems on
-    /// chargingSchedulePeriod).
+    /// minItems/maxItems and the error paths: OCPPConstraintTests.
     @Test("one Table 7 code per constraint kind", arguments: [
         // required
         (#"{"connectorId": 1}"#, OCPPErrorCode.protocolError),

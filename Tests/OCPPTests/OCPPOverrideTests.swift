@@ -42,4 +42,16 @@ struct OCPPOverrideTests {
             try Period(json: JSONParser.parse(#"{"startPeriod": 0, "limit": 7.4, "numberPhases": 0}"#))
         }
     }
+
+    @Test("a charging schedule needs a period and a meter value a sample, wherever they appear (1.6 specification 1..*)")
+    func minItems() throws {
+        typealias Schedule = OCPP16.RemoteStartTransaction.Request.ChargingProfile.ChargingSchedule
+        #expect(throws: OCPPValidationError(code: .occurenceConstraintViolation, path: "chargingSchedulePeriod", reason: "has 0 items; allowed: 1…")) {
+            try Schedule(json: JSONParser.parse(#"{"chargingRateUnit": "W", "chargingSchedulePeriod": []}"#))
+        }
+        typealias TransactionData = OCPP16.StopTransaction.Request.TransactionData
+        #expect(throws: OCPPValidationError(code: .occurenceConstraintViolation, path: "sampledValue", reason: "has 0 items; allowed: 1…")) {
+            try TransactionData(json: JSONParser.parse(#"{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": []}"#))
+        }
+    }
 }

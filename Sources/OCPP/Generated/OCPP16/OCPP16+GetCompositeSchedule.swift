@@ -105,7 +105,7 @@ extension OCPP16 {
                     duration = try object.optionalValue("duration")
                     startSchedule = try object.optionalValue("startSchedule")
                     chargingRateUnit = try object.value("chargingRateUnit")
-                    chargingSchedulePeriod = try object.array("chargingSchedulePeriod")
+                    chargingSchedulePeriod = try object.array("chargingSchedulePeriod", minItems: 1)
                     minChargingRate = try object.optionalDouble("minChargingRate", minimum: 0, multipleOf: 0.1)
                 }
 

@@ -78,7 +78,7 @@ extension OCPP16 {
                     let object = try JSONObject.payload(json)
                     try object.check(known: Self.known, required: Self.required)
                     timestamp = try object.value("timestamp")
-                    sampledValue = try object.array("sampledValue")
+                    sampledValue = try object.array("sampledValue", minItems: 1)
                 }
 
                 public var json: JSONValue {
