@@ -34,11 +34,34 @@ enum OCPPSecretRedaction {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// A cheap test first: most frames (heartbeats, meter values) hold none of these.
-    private static func mayHoldSecret(_ text: String) -> Bool {
-        let folded = text.lowercased()
-        return folded.contains("key") || folded.contains("password") || folded.contains("secret") || folded.contains("token")
-            || folded.contains("://")
+    /// A cheap test first: most frames (heartbeats, meter values) hold none of these. It runs on
+    /// every logged frame, so it scans the bytes in place instead of lowercasing a copy.
+    static func mayHoldSecret(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for needle in needles where contains(bytes, needle) { return true }
+            return false
+        }
+    }
+
+    private static let needles: [[UInt8]] = ["key", "password", "secret", "token", "://"].map { Array($0.utf8) }
+
+    /// Whether `bytes` contains `needle` (lowercase ASCII), ignoring ASCII case.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard bytes.count >= needle.count, let first = needle.first else { return false }
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] | 0x20 == first {
+                var matched = 1
+                while matched < needle.count, bytes[index + matched] | (needle[matched] >= 0x61 ? 0x20 : 0) == needle[matched] {
+                    matched += 1
+                }
+                if matched == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     private static func containsPrivateKey(_ text: String) -> Bool {
