@@ -203,6 +203,10 @@ extension OpenAPIDocument {
                     "stationId": JSONSchema.string, "direction": JSONSchema.string, "messageType": JSONSchema.integer,
                     "action": JSONSchema.string, "messageId": JSONSchema.string, "payload": JSONSchema.string,
                     "at": JSONSchema.dateTime,
+                    "answer": JSONSchema.nullable(
+                        JSONSchema.object(
+                            ["messageType": JSONSchema.integer, "payload": JSONSchema.string, "at": JSONSchema.dateTime],
+                            required: ["messageType", "payload", "at"])),
                 ], required: ["stationId", "direction", "messageType", "payload", "at"]),
             "StationConnection": JSONSchema.object(
                 [

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 
 /// Removes secrets from OCPP frames before they are logged, stored in the message log or shown as
 /// a station's last messages: a charger password set through `ChangeConfiguration`
@@ -24,14 +25,11 @@ enum OCPPSecretRedaction {
     /// as it is, without parsing; text that is not JSON but looks like it holds a key is replaced whole.
     static func redact(_ text: String) -> String {
         guard mayHoldSecret(text) else { return text }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+        guard let json = try? JSONParser.parse(text) else {
             return containsPrivateKey(text) ? placeholder : text
         }
         let (redacted, changed) = redact(json)
-        guard changed,
-            let data = try? JSONSerialization.data(withJSONObject: redacted, options: [.withoutEscapingSlashes, .fragmentsAllowed])
-        else { return text }
-        return String(decoding: data, as: UTF8.self)
+        return changed ? JSONWriter.string(redacted) : text
     }
 
     /// A cheap test first: most frames (heartbeats, meter values) hold none of these. It runs on
@@ -68,38 +66,36 @@ enum OCPPSecretRedaction {
         text.range(of: "PRIVATE KEY", options: .caseInsensitive) != nil
     }
 
-    private static func redact(_ value: Any) -> (Any, Bool) {
+    private static func redact(_ value: JSONValue) -> (JSONValue, Bool) {
         switch value {
-        case let object as [String: Any]:
-            var result = object
+        case .object(let object):
+            var result = JSONObject()
             var changed = false
             // A configuration entry: {"key": "AuthorizationKey", "value": "..."}.
-            let entryIsSecret = (object["key"] as? String).map(isSecretKey) ?? false
-            for (name, member) in object {
-                if (entryIsSecret && name == "value") || (isSecretKey(name) && member is String) {
-                    result[name] = placeholder
+            let entryIsSecret = if case .string(let key)? = object["key"] { isSecretKey(key) } else { false }
+            for member in object.members {
+                if case .string = member.value, (entryIsSecret && member.key == "value") || isSecretKey(member.key) {
+                    result[member.key] = .string(placeholder)
                     changed = true
                     continue
                 }
-                let (redacted, memberChanged) = redact(member)
-                if memberChanged {
-                    result[name] = redacted
-                    changed = true
-                }
+                let (redacted, memberChanged) = redact(member.value)
+                result[member.key] = redacted
+                changed = changed || memberChanged
             }
-            return (result, changed)
-        case let array as [Any]:
+            return (.object(result), changed)
+        case .array(let items):
             var changed = false
-            let result = array.map { item -> Any in
+            let result = items.map { item -> JSONValue in
                 let (redacted, itemChanged) = redact(item)
                 changed = changed || itemChanged
                 return redacted
             }
-            return (result, changed)
-        case let text as String:
-            if containsPrivateKey(text) { return (placeholder, true) }
-            if let withoutPassword = urlWithoutPassword(text) { return (withoutPassword, true) }
-            return (text, false)
+            return (.array(result), changed)
+        case .string(let text):
+            if containsPrivateKey(text) { return (.string(placeholder), true) }
+            if let withoutPassword = urlWithoutPassword(text) { return (.string(withoutPassword), true) }
+            return (value, false)
         default:
             return (value, false)
         }
