@@ -146,7 +146,7 @@ struct OCPPHardeningTests {
         var run = KeepAliveRun()
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline && !run.closed && !done(run) {
-            try await charger.channel.testingEventLoop.advanceTime(by: interval)
+            await charger.channel.testingEventLoop.advanceTime(by: interval)
             while let frame = try await charger.channel.readOutbound(as: WebSocketFrame.self) {
                 switch frame.opcode {
                 case .ping where pong:
@@ -173,16 +173,17 @@ struct OCPPHardeningTests {
         try await withApp { _, dependencies async throws in
             let handlers = OCPPService.registry16 { registry in
                 registry.register(OCPP16.Heartbeat.self) { _, call in
-                    // More than twice what the keep-alive allows a peer to stay silent (2 × 1 s + 1 s).
-                    if call.messageID == "slow" { try await Task.sleep(for: .seconds(7)) }
+                    // Twice what the keep-alive allows a peer to stay silent (2 × 2 s + 1 s), while the
+                    // peer has five seconds to answer a ping even when the tests starve the thread pool.
+                    if call.messageID == "slow" { try await Task.sleep(for: .seconds(10)) }
                     return OCPP16.Heartbeat.Response(currentTime: OCPPDateTime(Date()))
                 }
             }
-            let interval = Duration.seconds(1)
+            let interval = Duration.seconds(2)
             let charger = try await TestCharger.connect(dependencies.ocpp.with(protocols: [handlers], pingInterval: interval))
             try await charger.send(#"[2,"slow","Heartbeat",{}]"#)
             try await charger.send(#"[2,"next","Heartbeat",{}]"#)
-            let run = try await Self.runKeepAlive(charger, interval: .seconds(1), pong: true, limit: .seconds(40)) { $0.answered.count == 2 }
+            let run = try await Self.runKeepAlive(charger, interval: .seconds(2), pong: true, limit: .seconds(40)) { $0.answered.count == 2 }
             #expect(run.answered == ["slow", "next"], "both handled, in order")
             #expect(run.closed == false, "the connection was not closed for missing pongs")
             await charger.close()
