@@ -241,4 +241,62 @@ struct OCPPEngineTests {
             await charger.close()
         }
     }
+
+    @Test("a request of ours that breaks its schema is never sent: invalidRequest, counted as our_request")
+    func invalidRequestIsNotSent() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let series = #"ocpp_refused_frames_total{kind="our_request"}"#
+            let before = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) } ?? 0
+            let request = OCPP16.RemoteStartTransaction.Request(connectorId: 1, idTag: String(repeating: "T", count: 21))
+            do {
+                _ = try await dependencies.ocpp.commands.send(OCPP16.RemoteStartTransaction.self, request, to: "CP1")
+                Issue.record("a 21-character idTag was sent")
+            } catch OutboundCallError.invalidRequest(let action, let violation) {
+                #expect(action == "RemoteStartTransaction" && violation.path == "idTag", "\(violation)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await charger.channel.readOutbound(as: WebSocketFrame.self) == nil, "nothing was sent")
+            #expect(charger.connection.outbound.depth == 0)
+            let after = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) }
+            #expect(after == before + 1)
+            await charger.close()
+        }
+    }
+
+    @Test("the passthrough gets the typed commands' effects: availability and configuration answers are kept")
+    func passthroughAvailabilityAndConfiguration() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let commands = dependencies.ocpp.commands
+            #expect(try await dependencies.stations.station("CP1")?.status == .active)
+
+            let inoperative = JSONValue.object(JSONObject([("connectorId", .int(0)), ("type", .string("Inoperative"))]))
+            let availability = Task { try await commands.passthrough("ChangeAvailability", payload: inoperative, to: "CP1") }
+            try await charger.answerCall("ChangeAvailability", with: #"{"status":"Accepted"}"#)
+            _ = try await availability.value
+            #expect(try await dependencies.stations.station("CP1")?.status == .inactive, "the whole station is inoperative")
+
+            let configuration = Task { try await commands.passthrough("GetConfiguration", payload: .object(JSONObject()), to: "CP1") }
+            try await charger.answerCall("GetConfiguration", with: Self.configuration)
+            _ = try await configuration.value
+            #expect(try await dependencies.stations.station("CP1")?.configuration?["HeartbeatInterval"] == "300")
+
+            // A payload that breaks the action's schema is refused before anything is sent, naming the field.
+            do {
+                _ = try await commands.passthrough(
+                    "ChangeAvailability", payload: .object(JSONObject([("connectorId", .int(0)), ("type", .string("Sometimes"))])),
+                    to: "CP1")
+                Issue.record("an invalid availability type was sent")
+            } catch let error as CommandError {
+                #expect(error.kind == .invalid && error.fields.map(\.field) == ["type"], "\(error)")
+            }
+            #expect(try await charger.channel.readOutbound(as: WebSocketFrame.self) == nil, "nothing was sent")
+            await charger.close()
+        }
+    }
 }
