@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import OCPP
 import Testing
 
 @testable import Server
@@ -18,7 +19,7 @@ struct ChargerStatusClockTests {
             let plausible = Date().addingTimeInterval(-60)
             let before = Date().addingTimeInterval(-0.001)
             try await Self.statusNotifications(
-                [("Charging", clock), ("Available", OCPPTime.format(plausible))], dependencies: dependencies)
+                [("Charging", clock), ("Available", OCPPDateTime(plausible).description)], dependencies: dependencies)
             let after = Date().addingTimeInterval(0.001)
 
             let history = try await dependencies.database.read { connection in
@@ -41,20 +42,15 @@ struct ChargerStatusClockTests {
 
     private static func statusNotifications(_ changes: [(String, String)], dependencies: AppDependencies) async throws {
         let channel = NIOAsyncTestingChannel()
-        let asyncChannel = try await channel.testingEventLoop.executeInContext {
-            try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+        let connection = dependencies.ocpp.makeConnection(
+            chargePointID: "CP1", subprotocol: "ocpp1.6", channel: channel, registration: .accepted)
+        for (index, (status, timestamp)) in changes.enumerated() {
+            await dependencies.ocpp.process(
+                #"[2,"sn\#(index)","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"\#(status)","timestamp":"\#(timestamp)"}]"#,
+                connection: connection, logger: TestCharger.logger)
+            let answer = try await channel.nextMessage()
+            #expect(answer == [.int(3), .string("sn\(index)"), .object(JSONObject())], "\(answer)")
         }
-        try await asyncChannel.executeThenClose { _, outbound in
-            let connection = ChargePointConnection(
-                chargePointID: "CP1", writer: outbound, registration: .accepted, connectedAt: Date(), outboundCapacity: 1,
-                callTimeout: .seconds(1), observe: { _, _, _ in })
-            for (status, timestamp) in changes {
-                let answer = try await dependencies.ocpp.handler.handle(
-                    "StatusNotification",
-                    ["connectorId": 1, "errorCode": "NoError", "status": status, "timestamp": timestamp],
-                    connection: connection)
-                #expect(answer.isEmpty)
-            }
-        }
+        try? await channel.close()
     }
 }

@@ -14,16 +14,16 @@ struct HostileNumbersTests {
     @Test("meter readings outside the plausible range or not finite are implausible, not a trap")
     func implausibleReadings() {
         let energy = "Energy.Active.Import.Register"
-        #expect(ChargePointHandler.read("1e300", measurand: energy, unit: "kWh", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("9.3e18", measurand: energy, unit: "Wh", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("-1e300", measurand: energy, unit: "Wh", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("NaN", measurand: energy, unit: "Wh", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("1000000001", measurand: energy, unit: "kWh", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("1000000000", measurand: energy, unit: "kWh", format: nil) == .value(1_000_000_000_000))
-        #expect(ChargePointHandler.read("1e300", measurand: "Power.Active.Import", unit: "kW", format: nil) == .implausible)
-        #expect(ChargePointHandler.read("-50", measurand: "Power.Active.Import", unit: "W", format: nil) == .value(-50))
-        #expect(ChargePointHandler.read("1e300", measurand: "Temperature", unit: "Celsius", format: nil) == .notNumeric)
-        #expect(ChargePointHandler.normalize("9.3e18", measurand: energy, unit: "Wh", format: nil) == nil)
+        #expect(ChargerActivity.read("1e300", measurand: energy, unit: "kWh", format: nil) == .implausible)
+        #expect(ChargerActivity.read("9.3e18", measurand: energy, unit: "Wh", format: nil) == .implausible)
+        #expect(ChargerActivity.read("-1e300", measurand: energy, unit: "Wh", format: nil) == .implausible)
+        #expect(ChargerActivity.read("NaN", measurand: energy, unit: "Wh", format: nil) == .implausible)
+        #expect(ChargerActivity.read("1000000001", measurand: energy, unit: "kWh", format: nil) == .implausible)
+        #expect(ChargerActivity.read("1000000000", measurand: energy, unit: "kWh", format: nil) == .value(1_000_000_000_000))
+        #expect(ChargerActivity.read("1e300", measurand: "Power.Active.Import", unit: "kW", format: nil) == .implausible)
+        #expect(ChargerActivity.read("-50", measurand: "Power.Active.Import", unit: "W", format: nil) == .value(-50))
+        #expect(ChargerActivity.read("1e300", measurand: "Temperature", unit: "Celsius", format: nil) == .notNumeric)
+        #expect(ChargerActivity.normalize("9.3e18", measurand: energy, unit: "Wh", format: nil) == nil)
     }
 
     @Test("charger clocks before 2010 or more than a day ahead are implausible")

@@ -4,26 +4,11 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import OCPP
 import Synchronization
 import Testing
 
 @testable import Server
-
-/// A connection over an in-memory channel; `body` gets the channel to read what is sent.
-func withTestConnection(
-    _ id: String = "CP1", _ body: @Sendable (ChargePointConnection, NIOAsyncTestingChannel, NIOAsyncChannelInboundStream<WebSocketFrame>) async throws -> Void
-) async throws {
-    let channel = NIOAsyncTestingChannel()
-    let asyncChannel = try await channel.testingEventLoop.executeInContext {
-        try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
-    }
-    try await asyncChannel.executeThenClose { inbound, outbound in
-        let connection = ChargePointConnection(
-            chargePointID: id, writer: outbound, registration: .accepted, connectedAt: Date(), outboundCapacity: 4,
-            callTimeout: .seconds(5), observe: { _, _, _ in })
-        try await body(connection, channel, inbound)
-    }
-}
 
 @Suite("OCPP secrets, metric labels and keep-alive")
 struct OCPPHardeningTests {
@@ -119,15 +104,17 @@ struct OCPPHardeningTests {
             let admin = try await client.adminToken()
             _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
             let before = try await client.execute(uri: "/metrics", method: .get) { $0.body.readableBytes }
-            try await withTestConnection { connection, channel, _ in
-                for index in 0..<2_000 {
-                    await dependencies.ocpp.process(
-                        #"[2,"m\#(index)","Invented\#(index)",{}]"#, connection: connection, logger: Logger(label: "test"))
-                    let reply = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
-                    let text = String(buffer: reply.unmaskedData)
-                    #expect(text.hasPrefix(#"[4,"m\#(index)","NotImplemented""#), "\(text)")
-                }
+            let channel = NIOAsyncTestingChannel()
+            let connection = dependencies.ocpp.makeConnection(
+                chargePointID: "CP1", subprotocol: "ocpp1.6", channel: channel, registration: .accepted)
+            for index in 0..<2_000 {
+                await dependencies.ocpp.process(
+                    #"[2,"m\#(index)","Invented\#(index)",{}]"#, connection: connection, logger: TestCharger.logger)
+                let reply = try await channel.nextFrame()
+                let text = String(buffer: reply.unmaskedData)
+                #expect(text.hasPrefix(#"[4,"m\#(index)","NotImplemented""#), "\(text)")
             }
+            try? await channel.close()
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             #expect(!metrics.contains("Invented"))
             #expect(metrics.contains(#"action="unknown""#))
@@ -144,62 +131,74 @@ struct OCPPHardeningTests {
         #expect(OCPPMetrics.label("Bogus\"}", from: OCPPMetrics.knownErrorCodes) == "unknown")
     }
 
+    /// What the charger saw while the keep-alive ran.
+    struct KeepAliveRun {
+        var answered: [String] = []
+        var closed = false
+    }
+
+    /// Plays a charger for up to `limit`: moves the test loop's clock one ping interval per round
+    /// (the keep-alive measures silence by the real clock, so rounds are paced in real time), answers
+    /// every ping when `pong`, and collects the ids of the CALLRESULTs until `done` or a close frame.
+    static func runKeepAlive(
+        _ charger: TestCharger, interval: TimeAmount, pong: Bool, limit: Duration, done: (KeepAliveRun) -> Bool
+    ) async throws -> KeepAliveRun {
+        var run = KeepAliveRun()
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline && !run.closed && !done(run) {
+            await charger.channel.testingEventLoop.advanceTime(by: interval)
+            while let frame = try await charger.channel.readOutbound(as: WebSocketFrame.self) {
+                switch frame.opcode {
+                case .ping where pong:
+                    try await charger.channel.writeInbound(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                case .connectionClose:
+                    run.closed = true
+                case .text:
+                    if case .array(let reply) = try JSONParser.parse(String(buffer: frame.unmaskedData)), reply.count > 1,
+                        let id = reply[1].stringValue
+                    {
+                        run.answered.append(id)
+                    }
+                default:
+                    continue
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return run
+    }
+
     @Test("a handler slower than two ping intervals does not get its charger closed: pongs are read meanwhile")
     func pongsDuringASlowHandler() async throws {
-        try await withTestConnection { connection, channel, inbound in
-            let handled = Mutex<[String]>([])
-            let loop = ChargePointFrameLoop(
-                connection: connection, maxFrameSize: 65_536, pingInterval: .seconds(2), readAhead: 4,
-                logger: Logger(label: "test"))
-            let running = Task {
-                await loop.run(inbound) { text in
+        try await withApp { _, dependencies async throws in
+            let handlers = OCPPService.registry16 { registry in
+                registry.register(OCPP16.Heartbeat.self) { _, call in
                     // Twice what the keep-alive allows a peer to stay silent (2 × 2 s + 1 s), while the
                     // peer has five seconds to answer a ping even when the tests starve the thread pool.
-                    if text == "slow" { try? await Task.sleep(for: .seconds(10)) }
-                    handled.withLock { $0.append(text) }
+                    if call.messageID == "slow" { try await Task.sleep(for: .seconds(10)) }
+                    return OCPP16.Heartbeat.Response(currentTime: OCPPDateTime(Date()))
                 }
             }
-            // The charger: answers every ping at once and notes any close frame.
-            let closed = Mutex(false)
-            let peer = Task {
-                while !Task.isCancelled {
-                    guard let frame = try? await channel.waitForOutboundWrite(as: WebSocketFrame.self) else { return }
-                    switch frame.opcode {
-                    case .ping: try? await channel.writeInbound(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-                    case .connectionClose: closed.withLock { $0 = true }
-                    default: continue
-                    }
-                }
-            }
-            try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "slow")))
-            try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "next")))
-            let deadline = ContinuousClock.now + .seconds(40)
-            while handled.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline && !closed.withLock({ $0 }) {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(handled.withLock { $0 } == ["slow", "next"], "both handled, in order")
-            #expect(closed.withLock { $0 } == false, "the connection was not closed for missing pongs")
-            running.cancel()
-            await running.value
-            peer.cancel()
-            try? await channel.close()
+            let interval = Duration.seconds(2)
+            let charger = try await TestCharger.connect(dependencies.ocpp.with(protocols: [handlers], pingInterval: interval))
+            try await charger.send(#"[2,"slow","Heartbeat",{}]"#)
+            try await charger.send(#"[2,"next","Heartbeat",{}]"#)
+            let run = try await Self.runKeepAlive(charger, interval: .seconds(2), pong: true, limit: .seconds(40)) { $0.answered.count == 2 }
+            #expect(run.answered == ["slow", "next"], "both handled, in order")
+            #expect(run.closed == false, "the connection was not closed for missing pongs")
+            await charger.close()
         }
     }
 
     @Test("a peer that answers no ping is still closed")
     func silentPeerIsClosed() async throws {
-        try await withTestConnection { connection, channel, inbound in
-            let loop = ChargePointFrameLoop(
-                connection: connection, maxFrameSize: 65_536, pingInterval: .milliseconds(100), readAhead: 4,
-                logger: Logger(label: "test"))
-            let started = ContinuousClock.now
-            await loop.run(inbound) { _ in }
-            #expect(ContinuousClock.now - started < .seconds(20))
-            var sawClose = false
-            while let frame = try await channel.readOutbound(as: WebSocketFrame.self) {
-                if frame.opcode == .connectionClose { sawClose = true }
-            }
-            #expect(sawClose)
+        try await withApp { _, dependencies async throws in
+            let interval = Duration.milliseconds(100)
+            let charger = try await TestCharger.connect(dependencies.ocpp.with(protocols: dependencies.ocpp.protocols, pingInterval: interval))
+            let run = try await Self.runKeepAlive(charger, interval: .milliseconds(100), pong: false, limit: .seconds(20)) { _ in false }
+            #expect(run.closed)
+            #expect(charger.connection.isClosed)
+            await charger.close()
         }
     }
 }

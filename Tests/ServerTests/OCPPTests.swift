@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import OCPP
 import Synchronization
 import Testing
 
@@ -9,23 +10,24 @@ import Testing
 
 @Suite("OCPP framing, validation and the outbound queue")
 struct OCPPTests {
-    /// Parses and validates one inbound frame as the server does; the OCPP error code, or nil.
-    private func errorCode(_ text: String) -> String? {
-        do {
-            let frame = try OCPPFrame.parse(text)
-            guard case .call(_, let action, let payload) = frame else { return nil }
-            guard let schema = OCPPSchemas.chargePointRequests[action] else {
-                return OCPPSchemas.centralSystemRequests[action] != nil ? "NotSupported" : "NotImplemented"
-            }
-            try schema.validate(payload)
-            return nil
-        } catch let error as OCPPFrame.FrameError {
-            return error.error.code.rawValue
-        } catch let error as OCPPError {
-            return error.code.rawValue
-        } catch {
-            return "unexpected \(error)"
-        }
+    /// Sends one text frame through the server's dispatch path (`OCPPService.process`) on a fresh
+    /// connection and returns what the server wrote back, as an OCPP-J array.
+    static func reply(to frame: String, dependencies: AppDependencies, id: String = "CP1") async throws -> [JSONValue] {
+        let channel = NIOAsyncTestingChannel()
+        let connection = dependencies.ocpp.makeConnection(
+            chargePointID: id, subprotocol: "ocpp1.6", channel: channel, registration: .accepted)
+        await dependencies.ocpp.process(frame, connection: connection, logger: TestCharger.logger)
+        let written = try await channel.nextMessage()
+        try? await channel.close()
+        return written
+    }
+
+    /// The CALLERROR code the server answers `frame` with, or nil for a CALLRESULT.
+    static func errorCode(_ frame: String, dependencies: AppDependencies) async throws -> String? {
+        let reply = try await reply(to: frame, dependencies: dependencies)
+        if reply.first == .int(3) { return nil }
+        #expect(reply.count == 5 && reply.first == .int(4), "a CALLERROR is [4, id, code, description, {}]: \(reply)")
+        return reply.count > 2 ? reply[2].stringValue : "no code in \(reply)"
     }
 
     @Test(
@@ -50,43 +52,81 @@ struct OCPPTests {
             ("[2, \"id\", \"DoSomething\", {}]", "NotImplemented"),
             ("[2, \"id\", \"RemoteStartTransaction\", {\"idTag\": \"A\"}]", "NotSupported"),
         ])
-    func errorCodes(frame: String, expected: String) {
-        #expect(errorCode(frame) == expected)
+    func errorCodes(frame: String, expected: String) async throws {
+        try await withApp { _, dependencies async throws in
+            #expect(try await Self.errorCode(frame, dependencies: dependencies) == expected, "\(frame)")
+        }
+    }
+
+    @Test("a CALLERROR names the CALL's message id, or -1 when the frame has none")
+    func errorNamesTheMessageID() async throws {
+        try await withApp { _, dependencies async throws in
+            let named = try await Self.reply(to: #"[2,"m-17","Authorize",{}]"#, dependencies: dependencies)
+            #expect(named.count == 5 && named[1] == .string("m-17") && named[4] == .object(JSONObject()))
+            let unnamed = try await Self.reply(to: "{not json", dependencies: dependencies)
+            #expect(unnamed.count == 5 && unnamed[1] == .string("-1"))
+        }
+    }
+
+    /// What the 1.6 validator makes of one frame: nil when it decodes and validates as a request.
+    private static func validationError(_ text: String) -> OCPPErrorCode? {
+        do {
+            guard case .call(_, let action, let payload) = try OCPPFrame.decode(text) else { return nil }
+            guard let type = OCPP16.allActions.first(where: { $0.name == action }) else { return .notImplemented }
+            try validate(type, payload)
+            return nil
+        } catch let error as OCPPFrame.DecodingError {
+            return error.code
+        } catch let error as OCPPValidationError {
+            return error.code
+        } catch {
+            return .genericError
+        }
+    }
+
+    private static func validate<Action: OCPPAction>(_ action: Action.Type, _ payload: JSONObject) throws {
+        _ = try Action.Request(json: .object(payload))
     }
 
     @Test("valid frames pass: both temperature spellings, optional StopTransaction reason, a null payload")
-    func validFrames() {
-        #expect(errorCode("[2, \"id\", \"Heartbeat\", null]") == nil)
-        #expect(errorCode("[2, \"id\", \"StopTransaction\", {\"meterStop\": 5, \"timestamp\": \"2026-01-01T00:00:00\", \"transactionId\": 1}]") == nil)
+    func validFrames() throws {
+        #expect(Self.validationError("[2, \"id\", \"Heartbeat\", null]") == nil)
+        #expect(Self.validationError("[2, \"id\", \"StopTransaction\", {\"meterStop\": 5, \"timestamp\": \"2026-01-01T00:00:00\", \"transactionId\": 1}]") == nil)
         for unit in ["Celsius", "Celcius"] {
             let frame = "[2, \"id\", \"MeterValues\", {\"connectorId\": 1, \"meterValue\": [{\"timestamp\": \"2026-01-01T00:00:00.1Z\", \"sampledValue\": [{\"value\": \"21\", \"measurand\": \"Temperature\", \"unit\": \"\(unit)\"}]}]}]"
-            #expect(errorCode(frame) == nil)
+            #expect(Self.validationError(frame) == nil, "\(unit)")
         }
-        guard case .unknownType(7) = try! OCPPFrame.parse("[7, \"id\", {}]") else {
-            Issue.record("an unknown MessageTypeId is recognised as such")
-            return
+        #expect(try OCPPFrame.decode("[7, \"id\", {}]") == .unknownType(7), "an unknown MessageTypeId is recognised as such")
+    }
+
+    @Test("a valid Heartbeat with a null payload is answered through the dispatch path")
+    func heartbeatAnswered() async throws {
+        try await withApp { _, dependencies async throws in
+            let reply = try await Self.reply(to: #"[2,"hb1","Heartbeat",null]"#, dependencies: dependencies)
+            #expect(reply.count == 3 && reply[0] == .int(3) && reply[1] == .string("hb1"))
+            #expect(reply.count == 3 && reply[2]["currentTime"]?.stringValue.flatMap(OCPPDateTime.init) != nil, "\(reply)")
         }
     }
 
     @Test("frames are written as OCPP-J arrays; a CALLERROR always has details {}")
     func encoding() throws {
-        let error = OCPPFrame.encodeError(id: "m1", OCPPError(code: .occurenceConstraintViolation, description: "x"))
+        let error = OCPPFrame.callError(id: "m1", OCPPValidationError(code: .occurenceConstraintViolation, reason: "x")).text
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(error.utf8)) as? [Any])
         #expect(parsed.count == 5)
         #expect(parsed[2] as? String == "OccurenceConstraintViolation")
         #expect((parsed[4] as? [String: Any])?.isEmpty == true)
-        #expect(OCPPFrame.encodeResult(id: "a/b", payload: [:]) == "[3,\"a/b\",{}]")
-        #expect(OCPPTime.format(OCPPTime.parse("2026-03-01T10:15:53.123456+02:00")!) == "2026-03-01T08:15:53.123Z")
+        #expect(OCPPFrame.callResult(id: "a/b", payload: JSONObject()).text == "[3,\"a/b\",{}]")
+        #expect(OCPPDateTime("2026-03-01T10:15:53.123456+02:00")?.description == "2026-03-01T08:15:53.123Z")
     }
 
     @Test("energy and power are normalised to Wh and W from their units")
     func meterNormalisation() {
-        #expect(ChargePointHandler.normalize("1.5", measurand: "Energy.Active.Import.Register", unit: "kWh", format: nil) == 1500)
-        #expect(ChargePointHandler.normalize("1500.4", measurand: "Energy.Active.Import.Register", unit: nil, format: nil) == 1500)
-        #expect(ChargePointHandler.normalize("11", measurand: "Power.Active.Import", unit: "kW", format: nil) == 11_000)
-        #expect(ChargePointHandler.normalize("21", measurand: "Temperature", unit: "Celsius", format: nil) == nil)
-        #expect(ChargePointHandler.normalize("abc", measurand: "Energy.Active.Import.Register", unit: "Wh", format: nil) == nil)
-        #expect(ChargePointHandler.normalize("00ff", measurand: "Energy.Active.Import.Register", unit: "Wh", format: "SignedData") == nil)
+        #expect(ChargerActivity.normalize("1.5", measurand: "Energy.Active.Import.Register", unit: "kWh", format: nil) == 1500)
+        #expect(ChargerActivity.normalize("1500.4", measurand: "Energy.Active.Import.Register", unit: nil, format: nil) == 1500)
+        #expect(ChargerActivity.normalize("11", measurand: "Power.Active.Import", unit: "kW", format: nil) == 11_000)
+        #expect(ChargerActivity.normalize("21", measurand: "Temperature", unit: "Celsius", format: nil) == nil)
+        #expect(ChargerActivity.normalize("abc", measurand: "Energy.Active.Import.Register", unit: "Wh", format: nil) == nil)
+        #expect(ChargerActivity.normalize("00ff", measurand: "Energy.Active.Import.Register", unit: "Wh", format: "SignedData") == nil)
     }
 
     /// Collects what the queue sends.
@@ -107,22 +147,32 @@ struct OCPPTests {
         }
     }
 
+    static let accepted = JSONObject([("status", .string("Accepted"))])
+    static let reset = JSONValue.object(JSONObject([("type", .string("Soft"))]))
+    static let empty = JSONValue.object(JSONObject())
+
+    /// Hands `queue` a CALLRESULT for `id`, as the channel handler does when one is read.
+    private func answer(_ queue: OutboundCalls, _ id: String?, _ answer: CallAnswer) -> Bool {
+        guard let id else { return false }
+        return queue.receive(id: id, answer: answer, frame: "[3,\"\(id)\",{}]", messageType: 3)
+    }
+
     @Test("one CALL in flight at a time, in order; the next goes when the first is answered")
     func oneInFlight() async throws {
         let sent = SentFrames()
         let queue = OutboundCalls(capacity: 4, timeout: .seconds(5), send: { sent.append($0) })
-        async let first = queue.call("Reset", payload: #"{"type":"Soft"}"#)
+        async let first = queue.call("Reset", payload: Self.reset)
         await waitFor { sent.all.count == 1 }
-        async let second = queue.call("ClearCache", payload: "{}")
+        async let second = queue.call("ClearCache", payload: Self.empty)
         try await Task.sleep(for: .milliseconds(50))
         #expect(sent.all.count == 1, "the second waits")
-        #expect(await queue.depth == 2)
-        let firstID = try #require(sent.id(0))
-        #expect(await queue.receive(id: firstID, outcome: .result(#"{"status":"Accepted"}"#)))
+        #expect(queue.depth == 2)
+        #expect(sent.all.first?.contains(#""Reset",{"type":"Soft"}"#) == true, "\(sent.all)")
+        #expect(answer(queue, sent.id(0), .result(Self.accepted)))
         await waitFor { sent.all.count == 2 }
-        #expect(sent.all[1].contains("\"ClearCache\""))
-        #expect(await queue.receive(id: try #require(sent.id(1)), outcome: .error(code: "NotSupported", description: "no")))
-        #expect(try await first == .result(#"{"status":"Accepted"}"#))
+        #expect(sent.all.count == 2 && sent.all[1].contains("\"ClearCache\""))
+        #expect(answer(queue, sent.id(1), .error(code: "NotSupported", description: "no")))
+        #expect(try await first == .result(Self.accepted))
         #expect(try await second == .error(code: "NotSupported", description: "no"))
     }
 
@@ -130,53 +180,49 @@ struct OCPPTests {
     func timeoutAndLateResult() async throws {
         let sent = SentFrames()
         let queue = OutboundCalls(capacity: 4, timeout: .milliseconds(100), send: { sent.append($0) })
-        await #expect(throws: OutboundCallError.timedOut) { try await queue.call("Reset", payload: "{}") }
+        await #expect(throws: OutboundCallError.timedOut) { try await queue.call("Reset", payload: Self.empty) }
         let lateID = try #require(sent.id(0))
-        async let next = queue.call("ClearCache", payload: "{}")
+        async let next = queue.call("ClearCache", payload: Self.empty)
         await waitFor { sent.all.count == 2 }
-        #expect(await queue.receive(id: lateID, outcome: .result(#"{"status":"Late"}"#)) == false)
-        #expect(await queue.receive(id: try #require(sent.id(1)), outcome: .result(#"{"status":"Accepted"}"#)))
-        #expect(try await next == .result(#"{"status":"Accepted"}"#))
+        #expect(answer(queue, lateID, .result(JSONObject([("status", .string("Late"))]))) == false)
+        #expect(answer(queue, try #require(sent.id(1)), .result(Self.accepted)))
+        #expect(try await next == .result(Self.accepted))
     }
 
     @Test("a full queue refuses at once; closing fails everything waiting")
     func fullQueueAndClose() async throws {
         let sent = SentFrames()
         let queue = OutboundCalls(capacity: 1, timeout: .seconds(5), send: { sent.append($0) })
-        let inFlight = Task { try await queue.call("Reset", payload: "{}") }
+        let inFlight = Task { try await queue.call("Reset", payload: Self.empty) }
         await waitFor { sent.all.count == 1 }
-        let waiting = Task { try await queue.call("Reset", payload: "{}") }
-        await waitFor { await queue.depth == 2 }
-        await #expect(throws: OutboundCallError.queueFull) { try await queue.call("Reset", payload: "{}") }
-        await queue.close()
+        let waiting = Task { try await queue.call("Reset", payload: Self.empty) }
+        await waitFor { queue.depth == 2 }
+        await #expect(throws: OutboundCallError.queueFull) { try await queue.call("Reset", payload: Self.empty) }
+        queue.close()
         await #expect(throws: OutboundCallError.notConnected) { try await inFlight.value }
         await #expect(throws: OutboundCallError.notConnected) { try await waiting.value }
-        await #expect(throws: OutboundCallError.notConnected) { try await queue.call("Reset", payload: "{}") }
+        await #expect(throws: OutboundCallError.notConnected) { try await queue.call("Reset", payload: Self.empty) }
     }
 
     @Test("a new connection for an identity replaces the old one; the old one's exit does not remove the new")
     func sessionReplacement() async throws {
         let registry = ChargePointRegistry()
         let channel = NIOAsyncTestingChannel()
-        let asyncChannel = try await channel.testingEventLoop.executeInContext {
-            try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+        func connection() -> ChargePointConnection {
+            ChargePointConnection(
+                chargePointID: "CP1", subprotocol: "ocpp1.6", channel: channel, registration: .accepted, connectedAt: Date(),
+                outboundCapacity: 1, callTimeout: .seconds(1))
         }
-        try await asyncChannel.executeThenClose { _, outbound in
-            func connection() -> ChargePointConnection {
-                ChargePointConnection(
-                    chargePointID: "CP1", writer: outbound, registration: .accepted, connectedAt: Date(), outboundCapacity: 1,
-                    callTimeout: .seconds(1), observe: { _, _, _ in })
-            }
-            let old = connection()
-            let new = connection()
-            #expect(registry.register(old) == nil)
-            #expect(registry.register(new) === old)
-            #expect(registry.connection("CP1") === new)
-            #expect(registry.unregister(old) == false)
-            #expect(registry.connection("CP1") === new)
-            #expect(registry.unregister(new) == true)
-            #expect(registry.connection("CP1") == nil)
-        }
+        let old = connection()
+        let new = connection()
+        #expect(registry.register(old) == nil)
+        #expect(registry.register(new) === old)
+        #expect(registry.connection("CP1") === new)
+        #expect(registry.unregister(old) == false)
+        #expect(registry.connection("CP1") === new)
+        #expect(registry.unregister(new) == true)
+        #expect(registry.connection("CP1") == nil)
+        try? await channel.close()
     }
 }
 
@@ -189,33 +235,32 @@ struct OCPPHandlerTests {
             _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
             _ = try await client.call(.put, "/api/v1/id-tags/GOOD", token: admin, json: ["status": "Accepted", "maxActiveTransactions": 1])
             let channel = NIOAsyncTestingChannel()
-            let asyncChannel = try await channel.testingEventLoop.executeInContext {
-                try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
+            let connection = dependencies.ocpp.makeConnection(
+                chargePointID: "CP1", subprotocol: "ocpp1.6", channel: channel, registration: .accepted)
+            /// The CALLRESULT payload the server answers `frame` with.
+            func result(_ frame: String) async throws -> JSONValue {
+                await dependencies.ocpp.process(frame, connection: connection, logger: TestCharger.logger)
+                let reply = try await channel.nextMessage()
+                try #require(reply.count == 3 && reply[0] == .int(3), "not a CALLRESULT: \(reply)")
+                return reply[2]
             }
-            try await asyncChannel.executeThenClose { _, outbound in
-                let connection = ChargePointConnection(
-                    chargePointID: "CP1", writer: outbound, registration: .accepted, connectedAt: Date(), outboundCapacity: 1,
-                    callTimeout: .seconds(1), observe: { _, _, _ in })
-                let handler = dependencies.ocpp.handler
-                let start: [String: Any] = ["connectorId": 1, "idTag": "GOOD", "meterStart": 100, "timestamp": "2026-03-10T09:00:00Z"]
-                let first = try await handler.handle("StartTransaction", start, connection: connection)
-                let retry = try await handler.handle("StartTransaction", start, connection: connection)
-                #expect(first["transactionId"] as? Int == retry["transactionId"] as? Int)
-                #expect((retry["idTagInfo"] as? [String: Any])?["status"] as? String == "Accepted")
+            let start = #"{"connectorId":1,"idTag":"GOOD","meterStart":100,"timestamp":"2026-03-10T09:00:00Z"}"#
+            let first = try await result(#"[2,"s1","StartTransaction",\#(start)]"#)
+            let retry = try await result(#"[2,"s2","StartTransaction",\#(start)]"#)
+            #expect(first["transactionId"] != nil && first["transactionId"] == retry["transactionId"])
+            #expect(retry["idTagInfo"]?["status"] == .string("Accepted"))
 
-                let refused = try await handler.handle(
-                    "StartTransaction", ["connectorId": 2, "idTag": "UNKNOWN", "meterStart": 0, "timestamp": "2026-03-10T09:05:00Z"],
-                    connection: connection)
-                let refusedID = try #require(refused["transactionId"] as? Int)
-                #expect((refused["idTagInfo"] as? [String: Any])?["status"] as? String == "Invalid")
-                let session = try #require(try await dependencies.sessions.session(transactionID: refusedID))
-                #expect(session.status == .rejected)
-                // Its StopTransaction matches and closes nothing that was charging.
-                _ = try await handler.handle(
-                    "StopTransaction", ["meterStop": 0, "timestamp": "2026-03-10T09:06:00Z", "transactionId": refusedID],
-                    connection: connection)
-                #expect(try await dependencies.sessions.session(transactionID: refusedID)?.stoppedAt != nil)
-            }
+            let refused = try await result(
+                #"[2,"s3","StartTransaction",{"connectorId":2,"idTag":"UNKNOWN","meterStart":0,"timestamp":"2026-03-10T09:05:00Z"}]"#)
+            let refusedID = try #require(refused["transactionId"]?.integerValue)
+            #expect(refused["idTagInfo"]?["status"] == .string("Invalid"))
+            let session = try #require(try await dependencies.sessions.session(transactionID: refusedID))
+            #expect(session.status == .rejected)
+            // Its StopTransaction matches and closes nothing that was charging.
+            _ = try await result(
+                #"[2,"s4","StopTransaction",{"meterStop":0,"timestamp":"2026-03-10T09:06:00Z","transactionId":\#(refusedID)}]"#)
+            #expect(try await dependencies.sessions.session(transactionID: refusedID)?.stoppedAt != nil)
+            try? await channel.close()
         }
     }
 }
