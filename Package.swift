@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Server",
                 "Storage",
+                "OCPP",
                 "Observability",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

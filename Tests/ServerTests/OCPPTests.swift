@@ -185,6 +185,9 @@ struct OCPPTests {
         async let next = queue.call("ClearCache", payload: Self.empty)
         await waitFor { sent.all.count == 2 }
         #expect(answer(queue, lateID, .result(JSONObject([("status", .string("Late"))]))) == false)
+        // The message log still names what the late answer was for.
+        #expect(queue.lateAction(id: lateID) == "Reset")
+        #expect(queue.lateAction(id: "never-sent") == nil)
         #expect(answer(queue, try #require(sent.id(1)), .result(Self.accepted)))
         #expect(try await next == .result(Self.accepted))
     }

@@ -222,7 +222,10 @@ struct OCPPService: Sendable {
     }
 
     private func stray(_ text: String, id: String, type: Int, at: Date, connection: ChargePointConnection, logger: Logger) {
-        recorder.log(OCPPLogEntry(stationId: connection.chargePointID, direction: "in", messageType: type, action: nil, messageId: id, payload: text, at: at))
+        // A late answer to one of our calls keeps its action; anything else answers nothing we know.
+        let action = connection.outbound.lateAction(id: id)
+        recorder.log(
+            OCPPLogEntry(stationId: connection.chargePointID, direction: "in", messageType: type, action: action, messageId: id, payload: text, at: at))
         logger.notice("dropped an answer to no call in flight", metadata: ["messageId": .string(id)])
     }
 

@@ -55,7 +55,11 @@ final class OutboundCalls: Sendable {
         var waiting: [Waiting] = []
         var inFlight: InFlight?
         var closed = false
+        /// The last calls that timed out, so a late answer is still logged with its action.
+        var timedOut: [(id: String, action: String)] = []
     }
+
+    static let rememberedTimeouts = 8
 
     private let state = Mutex(State())
     private let capacity: Int
@@ -120,6 +124,11 @@ final class OutboundCalls: Sendable {
         return true
     }
 
+    /// The action of a recent call that timed out before `id` answered it; nil for an unknown id.
+    func lateAction(id: String) -> String? {
+        state.withLock { state in state.timedOut.last(where: { $0.id == id })?.action }
+    }
+
     /// The connection is gone: every waiting caller learns it.
     func close() {
         let (current, waiting) = state.withLock { state -> (InFlight?, [Waiting]) in
@@ -159,6 +168,8 @@ final class OutboundCalls: Sendable {
         let current = state.withLock { state -> InFlight? in
             guard let current = state.inFlight, current.call.id == id else { return nil }
             state.inFlight = nil
+            state.timedOut.append((id, current.call.action))
+            if state.timedOut.count > Self.rememberedTimeouts { state.timedOut.removeFirst() }
             return current
         }
         guard let current else { return }
