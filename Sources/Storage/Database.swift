@@ -9,6 +9,7 @@ import Synchronization
 /// savepoint of one `BEGIN IMMEDIATE` transaction and commits once, so a burst of writes costs one
 /// commit. A write's caller resumes only after that commit, so an acknowledged write is durable.
 /// A write that throws is rolled back to its savepoint alone; the others in the batch still commit.
+/// WAL checkpoints run on a thread of their own (`Checkpointer`), not inside the writer's commits.
 public final class Database: Sendable {
     public struct Options: Sendable {
         public var readerCount: Int
