@@ -99,6 +99,14 @@ public final class Connection {
         }
     }
 
+    /// Runs a transaction-control statement (BEGIN, COMMIT, SAVEPOINT, …) from the statement cache:
+    /// every read and write runs several of them, and `execute` would parse each one again.
+    public func control(_ sql: String) throws {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        while try statement.step() {}
+    }
+
     /// Runs a statement to completion and returns the number of rows it changed.
     @discardableResult
     public func run<each Value: SQLBindable>(_ sql: String, _ values: repeat each Value) throws -> Int {
@@ -174,6 +182,13 @@ public final class Connection {
         case immediate = "IMMEDIATE"
         /// A read snapshot that starts at the first read.
         case deferred = "DEFERRED"
+
+        var beginSQL: String {
+            switch self {
+            case .immediate: "BEGIN IMMEDIATE"
+            case .deferred: "BEGIN DEFERRED"
+            }
+        }
     }
 
     /// Runs `body` in a transaction that commits when it returns and rolls back when it throws.
@@ -183,15 +198,15 @@ public final class Connection {
         if transactionDepth > 0 || isInTransaction {
             return try savepoint(body)
         }
-        try execute("BEGIN \(kind.rawValue)")
+        try control(kind.beginSQL)
         transactionDepth = 1
         defer { transactionDepth = 0 }
         do {
             let result = try body()
-            try execute("COMMIT")
+            try control("COMMIT")
             return result
         } catch {
-            if isInTransaction { try? execute("ROLLBACK") }
+            if isInTransaction { try? control("ROLLBACK") }
             throw error
         }
     }
@@ -201,14 +216,14 @@ public final class Connection {
         transactionDepth += 1
         let name = "sp\(transactionDepth)"
         defer { transactionDepth -= 1 }
-        try execute("SAVEPOINT \(name)")
+        try control("SAVEPOINT \(name)")
         do {
             let result = try body()
-            try execute("RELEASE \(name)")
+            try control("RELEASE \(name)")
             return result
         } catch {
-            try? execute("ROLLBACK TO \(name)")
-            try? execute("RELEASE \(name)")
+            try? control("ROLLBACK TO \(name)")
+            try? control("RELEASE \(name)")
             throw error
         }
     }

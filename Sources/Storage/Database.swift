@@ -9,6 +9,7 @@ import Synchronization
 /// savepoint of one `BEGIN IMMEDIATE` transaction and commits once, so a burst of writes costs one
 /// commit. A write's caller resumes only after that commit, so an acknowledged write is durable.
 /// A write that throws is rolled back to its savepoint alone; the others in the batch still commit.
+/// WAL checkpoints run on a thread of their own (`Checkpointer`), not inside the writer's commits.
 public final class Database: Sendable {
     public struct Options: Sendable {
         public var readerCount: Int
@@ -35,10 +36,16 @@ public final class Database: Sendable {
     private let readQueue = JobQueue<ReadJob>()
     private let writer: ConnectionWorker<WriteJob>
     private let readers: [ConnectionWorker<ReadJob>]
+    private let checkpointer: Checkpointer
     private let isOpen = Mutex(true)
 
-    private init(path: String, writerConnection: Connection, readerConnections: [Connection], options: Options) {
+    private init(
+        path: String, writerConnection: Connection, readerConnections: [Connection], checkpointer: Checkpointer,
+        options: Options
+    ) {
         self.path = path
+        self.checkpointer = checkpointer
+        checkpointer.take(over: writerConnection)
         let readQueue = self.readQueue
         writer = ConnectionWorker(
             name: "sqlite-writer", connection: writerConnection, queue: writeQueue,
@@ -72,8 +79,11 @@ public final class Database: Sendable {
                 try Connection(
                     path: path, mode: .readOnly, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
             }
+            let checkpointer = try Checkpointer(path: path, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
             return UncheckedBox(
-                Database(path: path, writerConnection: writer, readerConnections: readers, options: options))
+                Database(
+                    path: path, writerConnection: writer, readerConnections: readers, checkpointer: checkpointer,
+                    options: options))
         }.value
     }
 
@@ -112,6 +122,9 @@ public final class Database: Sendable {
         try await write { connection in try PageBudget.measure(connection) }
     }
 
+    /// Checkpoints the checkpointer thread has run (tests use it).
+    var checkpointsCompleted: Int { checkpointer.checkpointsCompleted }
+
     /// Writes waiting for the writer (tests use it to line writes up in one batch).
     var queuedWriteCount: Int { writeQueue.count }
 
@@ -145,9 +158,10 @@ public final class Database: Sendable {
         guard isOpen.withLock({ open in defer { open = false }; return open }) else { return }
         writeQueue.close()
         readQueue.close()
-        _ = try? await Database.runOnOwnThread { [writer, readers] in
+        _ = try? await Database.runOnOwnThread { [writer, readers, checkpointer] in
             readers.forEach { $0.finish { _ in } }
             writer.finish { connection in
+                checkpointer.stop()
                 _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             }
         }
@@ -180,9 +194,9 @@ public final class Database: Sendable {
     /// SQLite rolled the transaction back by itself.
     private static func commitTransaction(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) -> ArraySlice<WriteJob> {
         // A transaction left open by a failure before must not swallow this one.
-        if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+        if connection.isInTransaction { try? connection.control("ROLLBACK") }
         do {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.control("BEGIN IMMEDIATE")
         } catch {
             jobs.forEach { $0.fail(error) }
             return []
@@ -206,10 +220,10 @@ public final class Database: Sendable {
         }
         var commitError: (any Error)?
         do {
-            try connection.execute("COMMIT")
+            try connection.control("COMMIT")
         } catch {
             commitError = error
-            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            if connection.isInTransaction { try? connection.control("ROLLBACK") }
         }
         completions.forEach { $0(commitError) }
         return []

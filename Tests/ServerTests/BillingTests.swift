@@ -180,6 +180,47 @@ struct BillingTests {
         }
     }
 
+    @Test("a meter sample stores exactly the session it returns and publishes, one version higher, its start untouched")
+    func sampleStoresWhatItReturns() async throws {
+        let clock = TestClock()
+        try await withApp(withAdmin, now: { clock.now }) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.setUpPricedStation(admin, tariff: ["name": "flat", "currency": "EUR", "energyPrice": "0.40"])
+            let start = clock.now
+            let started = try await client.call(
+                .post, "/api/v1/sessions", token: admin,
+                json: ["stationId": "CP1", "connectorId": 1, "idTag": "X", "startedAt": WireFormat.formatDate(start), "meterStartWh": 1000])
+            let transaction = try #require(started["transactionId"] as? Int)
+            let id = try #require(started["id"] as? String)
+            let before = try #require(try await dependencies.sessions.session(id))
+            let (_, events) = dependencies.events.subscribe(after: nil)
+            var published = events.makeAsyncIterator()
+
+            clock.advance(60)
+            let charging = try #require(
+                try await dependencies.sessions.recordSample(transactionID: transaction, at: clock.now, registerWh: 2500, powerW: 11_000))
+            clock.advance(60)
+            // No energy since the last reading: charging ended at that reading.
+            let idle = try #require(
+                try await dependencies.sessions.recordSample(transactionID: transaction, at: clock.now, registerWh: 2500, powerW: 0))
+
+            let stored = try #require(try await dependencies.sessions.session(id))
+            #expect(try WireFormat.encoder.encode(stored) == WireFormat.encoder.encode(idle))
+            #expect(charging.version == before.version + 1 && idle.version == before.version + 2)
+            #expect(charging.energyWh == 1500 && charging.currentPowerW == 11_000 && charging.chargingEndedAt == nil)
+            #expect(idle.energyWh == 1500 && idle.currentPowerW == 0)
+            #expect(idle.chargingEndedAt == start.addingTimeInterval(60) && idle.lastSampleAt == start.addingTimeInterval(120))
+            #expect(idle.updatedAt == clock.now)
+            // What a sample does not move stays as it was: the start, the tariff snapshot, the flags.
+            #expect(idle.startKey == before.startKey && idle.startedAt == before.startedAt && idle.meterStartWh == 1000)
+            #expect(idle.tariff?.name == "flat" && idle.flags.isEmpty && idle.status == .active)
+            let first = await published.next()
+            let second = await published.next()
+            #expect(first?.type == "session.updated" && second?.type == "session.updated")
+            #expect(second?.data == String(decoding: try WireFormat.encoder.encode(stored), as: UTF8.self))
+        }
+    }
+
     @Test("invoice numbers are gapless per year and continue across a restart")
     func gaplessNumbering() async throws {
         let directory = NSTemporaryDirectory() + "csms-invoices-" + UUID().uuidString

@@ -79,13 +79,14 @@ struct ChargingSession: TableRecord, Encodable {
         chargingEndedAt = try row.get("charging_ended_at")
         status = try row.decode("status")
         stopReason = try row.get("stop_reason")
-        let decoder = JSONDecoder()
-        tariff = try row.get("tariff", as: String?.self).map { try decoder.decode(Tariff.self, from: Data($0.utf8)) }
+        // Read on every MeterValues inside the writer's transaction: nothing is decoded that is absent.
+        tariff = try row.get("tariff", as: String?.self).map { try Self.decodeJSON(Tariff.self, $0) }
         cost = try row.get("cost", as: String?.self).map {
-            CostBreakdown(stored: try decoder.decode(CostBreakdown.Stored.self, from: Data($0.utf8)))
+            CostBreakdown(stored: try Self.decodeJSON(CostBreakdown.Stored.self, $0))
         }
         invoiceId = try row.get("invoice_id")
-        flags = try decoder.decode([SessionFlag].self, from: Data(try row.get("flags", as: String.self).utf8))
+        let flagsJSON = try row.get("flags", as: String.self)
+        flags = flagsJSON == "[]" ? [] : try Self.decodeJSON([SessionFlag].self, flagsJSON)
         createdAt = try row.get("created_at")
         updatedAt = try row.get("updated_at")
     }
@@ -109,6 +110,10 @@ struct ChargingSession: TableRecord, Encodable {
         self.tariff = tariff
         createdAt = now
         updatedAt = now
+    }
+
+    private static func decodeJSON<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(json.utf8))
     }
 
     static func startKey(stationID: String, connectorID: Int, idTag: String, startedAt: Date, meterStartWh: Int64) -> String {

@@ -72,7 +72,8 @@ struct SessionService: Sendable {
                     {
                         return StartOutcome(session: existing, created: false, abandoned: nil)
                     }
-                    guard try TableStore<Station>.fetch(stationID, from: connection) != nil else {
+                    guard try connection.queryFirst("SELECT 1 FROM stations WHERE id = ?", stationID, map: { _ in true }) != nil
+                    else {
                         throw SessionError.unknownStation(stationID)
                     }
                     if requireKnownConnector {
@@ -163,7 +164,19 @@ struct SessionService: Sendable {
             }
             session.lastSampleAt = at
             session.updatedAt = now()
-            return try TableStore<ChargingSession>.update(session, expectedVersion: version, in: connection)
+            // Only the columns a sample moves, none of them indexed: a full-row update would rewrite
+            // every index of the table on each MeterValues. No version check: the row was read in
+            // this same transaction, on the one writer.
+            try connection.run(
+                """
+                UPDATE charging_sessions
+                SET energy_wh = ?, current_power_w = ?, last_sample_at = ?, charging_ended_at = ?, updated_at = ?,
+                    version = version + 1
+                WHERE id = ?
+                """, session.energyWh, session.currentPowerW, session.lastSampleAt, session.chargingEndedAt,
+                session.updatedAt, session.id)
+            session.version = version + 1
+            return session
         }
         if let updated { events.publish("session.updated", stationID: updated.stationId, payload: updated) }
         return updated

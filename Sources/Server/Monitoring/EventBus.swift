@@ -1,13 +1,31 @@
 import Foundation
 import Synchronization
 
-/// One live event for `/api/v1/events`.
-struct LiveEvent: Sendable {
+/// One live event for `/api/v1/events`. Its JSON is made on first use, once, and shared by every
+/// subscriber: most events (a session update per MeterValues) are published with nobody listening.
+final class LiveEvent: Sendable {
     let id: Int64
     let type: String
     let stationID: String?
+    private let payload: any Encodable & Sendable
+    private let encoded = Mutex<String?>(nil)
+
+    init(id: Int64, type: String, stationID: String?, payload: any Encodable & Sendable) {
+        self.id = id
+        self.type = type
+        self.stationID = stationID
+        self.payload = payload
+    }
+
     /// The event's JSON payload.
-    let data: String
+    var data: String {
+        encoded.withLock { encoded in
+            if let encoded { return encoded }
+            let text = (try? WireFormat.encoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            encoded = text
+            return text
+        }
+    }
 }
 
 /// Fans events out to live subscribers and keeps the last ones so a client that reconnects with
@@ -24,10 +42,10 @@ final class EventBus: Sendable {
 
     private let state = Mutex(State())
 
-    func publish(_ type: String, stationID: String?, payload: some Encodable) {
-        let data = (try? WireFormat.encoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    /// `payload` is a value, encoded only when a subscriber first reads the event.
+    func publish(_ type: String, stationID: String?, payload: some Encodable & Sendable) {
         let subscribers = state.withLock { state in
-            let event = LiveEvent(id: state.nextID, type: type, stationID: stationID, data: data)
+            let event = LiveEvent(id: state.nextID, type: type, stationID: stationID, payload: payload)
             state.nextID += 1
             state.recent.append(event)
             if state.recent.count > Self.bufferCapacity { state.recent.removeFirst(state.recent.count - Self.bufferCapacity) }
