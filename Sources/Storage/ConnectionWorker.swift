@@ -45,8 +45,8 @@ final class ConnectionWorker<Job>: @unchecked Sendable {
 }
 
 /// A blocking FIFO shared by one or more workers, with a background lane: each take returns the
-/// waiting foreground jobs and at most one background job, so bulk record-keeping never makes a
-/// request wait behind more than one background chunk.
+/// waiting foreground jobs and one background job — more when that lane has fallen behind — so bulk
+/// record-keeping makes a request wait behind one chunk normally, and is never starved.
 final class JobQueue<Job>: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -80,13 +80,18 @@ final class JobQueue<Job>: @unchecked Sendable {
             jobs.removeAll(keepingCapacity: true)
             head = 0
         }
-        if taken.count < maximum, backgroundHead < background.count {
+        // One background job per batch while that lane keeps up; a quarter of its backlog when it
+        // falls behind, so a steady stream of requests cannot starve it (its producers wait for it).
+        var backgroundTaken = 0
+        let backgroundShare = 1 + (background.count - backgroundHead) / 4
+        while taken.count < maximum, backgroundTaken < backgroundShare, backgroundHead < background.count {
             taken.append(background[backgroundHead])
             backgroundHead += 1
-            if backgroundHead == background.count {
-                background.removeAll(keepingCapacity: true)
-                backgroundHead = 0
-            }
+            backgroundTaken += 1
+        }
+        if backgroundHead == background.count {
+            background.removeAll(keepingCapacity: true)
+            backgroundHead = 0
         }
         return taken
     }

@@ -118,6 +118,39 @@ public final class Database: Sendable {
 
     /// How much room the page limit leaves, measured on the writer, where the limit is set.
     /// Goes through the write queue like any write, so it also tells whether writes get through.
+    /// Queues every body as its own write, in order, and returns when all have committed (the
+    /// first error, if any): bulk record-keeping in chunks that the writer may take several at a
+    /// time, instead of one chunk per commit round trip.
+    public func writeAll(background: Bool = false, _ bodies: [@Sendable (Connection) throws -> Void]) async throws {
+        guard !bodies.isEmpty else { return }
+        let progress = Mutex((remaining: bodies.count, error: (any Error)?.none))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            @Sendable func finished(_ error: (any Error)?) {
+                let done = progress.withLock { state -> (Bool, (any Error)?) in
+                    state.remaining -= 1
+                    if state.error == nil { state.error = error }
+                    return (state.remaining == 0, state.error)
+                }
+                guard done.0 else { return }
+                if let error = done.1 { continuation.resume(throwing: error) } else { continuation.resume() }
+            }
+            for body in bodies {
+                let job = WriteJob(
+                    run: { connection in
+                        do {
+                            try connection.savepoint { try body(connection) }
+                            return .ran { finished($0) }
+                        } catch {
+                            finished(error)
+                            return .failed(error)
+                        }
+                    },
+                    fail: { finished($0) })
+                if !writeQueue.push(job, background: background) { finished(DatabaseClosedError()) }
+            }
+        }
+    }
+
     public func pageBudget() async throws -> PageBudget {
         try await write { connection in try PageBudget.measure(connection) }
     }

@@ -119,22 +119,28 @@ struct TransactionTests {
 
 @Suite("Background writes")
 struct BackgroundWriteTests {
-    @Test("a take returns every foreground job waiting and at most one background job")
+    @Test("a take returns every foreground job waiting and one background job, a quarter of that lane's backlog when it falls behind")
     func queueOrder() {
         let queue = JobQueue<String>()
-        for index in 0..<20 { #expect(queue.push("bg\(index)", background: true)) }
+        for index in 0..<3 { #expect(queue.push("bg\(index)", background: true)) }
         #expect(queue.push("fg1"))
         #expect(queue.push("fg2"))
+        // A short background lane: one job per batch, so a request waits behind one chunk at most.
         #expect(queue.take(maximum: 512) == ["fg1", "fg2", "bg0"])
         #expect(queue.take(maximum: 512) == ["bg1"])
         #expect(queue.push("fg3"))
         #expect(queue.take(maximum: 1) == ["fg3"])
         #expect(queue.take(maximum: 512) == ["bg2"])
+        // A lane that has fallen behind (20 waiting) gets 1 + 20/4 jobs, then 1 + 14/4.
+        for index in 3..<23 { #expect(queue.push("bg\(index)", background: true)) }
+        #expect(queue.push("fg4"))
+        #expect(queue.take(maximum: 512) == ["fg4"] + (3..<9).map { "bg\($0)" })
+        #expect(queue.take(maximum: 512) == (9..<13).map { "bg\($0)" })
         queue.close()
         #expect(queue.push("late") == false)
         var drained: [String] = []
         while let jobs = queue.take(maximum: 512) { drained += jobs }
-        #expect(drained == (3..<20).map { "bg\($0)" })
+        #expect(drained == (13..<23).map { "bg\($0)" })
     }
 
     @Test("background writes commit like any other")

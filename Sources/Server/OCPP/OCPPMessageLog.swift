@@ -115,9 +115,10 @@ final class OCPPRecorder: Sendable {
             defer { pending = Pending() }
             return pending
         }
+        var chunks: [@Sendable (Connection) throws -> Void] = []
         for start in stride(from: 0, to: batch.messages.count, by: Self.chunkSize) {
             let chunk = batch.messages[start..<min(batch.messages.count, start + Self.chunkSize)]
-            try await database.write(background: true) { connection in
+            chunks.append { connection in
                 for entry in chunk {
                     try connection.run(
                         """
@@ -129,22 +130,33 @@ final class OCPPRecorder: Sendable {
                 }
             }
         }
-        guard !batch.meterValues.isEmpty || !batch.lastSeen.isEmpty else { return }
-        try await database.write(background: true) { connection in
-            for row in batch.meterValues {
-                try connection.run(
-                    """
-                    INSERT INTO meter_values (station_id, connector_id, transaction_id, at, measurand, phase, unit, context,
-                        location, format, value, normalized)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, row.stationID, row.connectorID, row.transactionID, row.at, row.measurand, row.phase, row.unit,
-                    row.context, row.location, row.format, row.value, row.normalized)
-            }
-            for (stationID, at) in batch.lastSeen {
-                try connection.run(
-                    "UPDATE stations SET last_seen_at = max(coalesce(last_seen_at, 0), ?) WHERE id = ?", at, stationID)
+        for start in stride(from: 0, to: batch.meterValues.count, by: Self.chunkSize) {
+            let chunk = batch.meterValues[start..<min(batch.meterValues.count, start + Self.chunkSize)]
+            chunks.append { connection in
+                for row in chunk {
+                    try connection.run(
+                        """
+                        INSERT INTO meter_values (station_id, connector_id, transaction_id, at, measurand, phase, unit, context,
+                            location, format, value, normalized)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, row.stationID, row.connectorID, row.transactionID, row.at, row.measurand, row.phase, row.unit,
+                        row.context, row.location, row.format, row.value, row.normalized)
+                }
             }
         }
+        let lastSeen = Array(batch.lastSeen)
+        for start in stride(from: 0, to: lastSeen.count, by: Self.chunkSize) {
+            let chunk = lastSeen[start..<min(lastSeen.count, start + Self.chunkSize)]
+            chunks.append { connection in
+                for (stationID, at) in chunk {
+                    try connection.run(
+                        "UPDATE stations SET last_seen_at = max(coalesce(last_seen_at, 0), ?) WHERE id = ?", at, stationID)
+                }
+            }
+        }
+        // All chunks queued at once: the writer takes one per commit while it keeps up and more
+        // when this lane falls behind; none is a long stall for the requests it shares a commit with.
+        try await database.writeAll(background: true, chunks)
     }
 
     func recent(stationID: String, limit: Int) async throws -> [OCPPLogEntry] {
