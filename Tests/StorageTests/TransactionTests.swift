@@ -143,6 +143,25 @@ struct BackgroundWriteTests {
         #expect(drained == (13..<23).map { "bg\($0)" })
     }
 
+    @Test("writeAll queues its chunks in order, commits each, and reports the first failure without losing the others")
+    func writeAllChunks() async throws {
+        try await withDatabase { database, _ async throws in
+            let chunks: [@Sendable (Connection) throws -> Void] = (0..<40).map { index in
+                { connection in try connection.run("INSERT INTO parents (id, name) VALUES (?, ?)", "p\(index)", "n\(index)") }
+            }
+            try await database.writeAll(background: true, chunks)
+            let names = try await database.read { connection in
+                try connection.query("SELECT name FROM parents ORDER BY rowid") { try $0.get(0, as: String.self) }
+            }
+            #expect(names == (0..<40).map { "n\($0)" })
+            let duplicate: @Sendable (Connection) throws -> Void = { try $0.run("INSERT INTO parents (id, name) VALUES ('p0', 'again')") }
+            let fresh: @Sendable (Connection) throws -> Void = { try $0.run("INSERT INTO parents (id, name) VALUES ('p40', 'n40')") }
+            await #expect(throws: (any Error).self) { try await database.writeAll(background: true, [duplicate, fresh]) }
+            let count = try await database.read { try $0.queryFirst("SELECT count(*) FROM parents") { try $0.get(0, as: Int.self) } }
+            #expect(count == 41, "the chunk after the failed one still committed")
+        }
+    }
+
     @Test("background writes commit like any other")
     func backgroundWritesCommit() async throws {
         try await withDatabase { database, _ async throws in
