@@ -266,4 +266,40 @@ struct OCPPHandlerTests {
             try? await channel.close()
         }
     }
+
+    @Test("StopTransaction's transactionData is stored like MeterValues and moves the session before it closes")
+    func stopTransactionData() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            _ = try await client.call(.put, "/api/v1/id-tags/GOOD", token: admin, json: ["status": "Accepted"])
+            let channel = NIOAsyncTestingChannel()
+            let connection = dependencies.ocpp.makeConnection(
+                chargePointID: "CP1", subprotocol: "ocpp1.6", channel: channel, registration: .accepted)
+            func result(_ frame: String) async throws -> JSONValue {
+                await dependencies.ocpp.process(frame, connection: connection, logger: TestCharger.logger)
+                let reply = try await channel.nextMessage()
+                try #require(reply.count == 3 && reply[0] == .int(3), "not a CALLRESULT: \(reply)")
+                return reply[2]
+            }
+            let started = try await result(
+                #"[2,"s1","StartTransaction",{"connectorId":1,"idTag":"GOOD","meterStart":1000,"timestamp":"2026-03-10T09:00:00Z"}]"#)
+            let transactionID = try #require(started["transactionId"]?.integerValue)
+            let data = #"[{"timestamp":"2026-03-10T09:20:00Z","sampledValue":[{"value":"3.5","unit":"kWh"},{"value":"7","measurand":"Power.Active.Import","unit":"kW"}]}]"#
+            _ = try await result(
+                #"[2,"s2","StopTransaction",{"meterStop":4600,"timestamp":"2026-03-10T09:30:00Z","transactionId":\#(transactionID),"reason":"EVDisconnected","transactionData":\#(data)}]"#)
+            try await dependencies.ocpp.recorder.flush()
+            let stored = try await dependencies.database.read { connection in
+                try connection.query(
+                    "SELECT measurand, unit, value, normalized FROM meter_values WHERE transaction_id = ? ORDER BY id", transactionID
+                ) { row in
+                    "\(try row.get("measurand", as: String.self))|\(try row.get("unit", as: String?.self) ?? "")|\(try row.get("value", as: String.self))|\(try row.get("normalized", as: Int64?.self) ?? -1)"
+                }
+            }
+            #expect(stored == ["Energy.Active.Import.Register|kWh|3.5|3500", "Power.Active.Import|kW|7|7000"])
+            let session = try #require(try await dependencies.sessions.session(transactionID: transactionID))
+            #expect(session.energyWh == 3600 && session.stopReason == "EVDisconnected")
+            try? await channel.close()
+        }
+    }
 }

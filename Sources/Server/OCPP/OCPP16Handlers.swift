@@ -45,28 +45,15 @@ enum OCPP16Handlers {
             return OCPP16.StartTransaction.Response(idTagInfo: try idTagInfo(info), transactionId: transactionID)
         }
         registry.register(OCPP16.MeterValues.self) { request, call in
-            let samples = request.meterValue.map { value in
-                MeterSample(
-                    timestamp: value.timestamp.date,
-                    readings: value.sampledValue.map {
-                        SampledReading(
-                            value: $0.value, measurand: $0.measurand?.rawValue, phase: $0.phase?.rawValue, unit: $0.unit?.rawValue,
-                            context: $0.context?.rawValue, location: $0.location?.rawValue, format: $0.format?.rawValue)
-                    })
-            }
             try await activity.meterValues(
-                stationID: call.stationID, connectorID: request.connectorId, transactionID: request.transactionId, samples: samples)
+                stationID: call.stationID, connectorID: request.connectorId, transactionID: request.transactionId,
+                samples: request.meterValue.map(meterSample))
             return OCPP16.MeterValues.Response()
         }
         registry.register(OCPP16.StopTransaction.self) { request, call in
-            let samples = (request.transactionData ?? []).map { value in
-                MeterSample(
-                    timestamp: value.timestamp.date,
-                    readings: value.sampledValue.map {
-                        SampledReading(
-                            value: $0.value, measurand: $0.measurand?.rawValue, phase: $0.phase?.rawValue, unit: $0.unit?.rawValue,
-                            context: $0.context?.rawValue, location: $0.location?.rawValue, format: $0.format?.rawValue)
-                    })
+            // transactionData has MeterValues' meterValue shape, repeated inline by the 1.6 schemas.
+            let samples = try (request.transactionData ?? []).map {
+                meterSample(try OCPP16.MeterValues.Request.MeterValue(json: $0.json))
             }
             let info = try await activity.transactionStopped(
                 stationID: call.stationID, transactionID: request.transactionId, meterStopWh: request.meterStop,
@@ -94,6 +81,16 @@ enum OCPP16Handlers {
         registry.register(OCPP16.SecurityEventNotification.self) { _, _ in OCPP16.SecurityEventNotification.Response() }
         registry.register(OCPP16.LogStatusNotification.self) { _, _ in OCPP16.LogStatusNotification.Response() }
         return registry
+    }
+
+    static func meterSample(_ value: OCPP16.MeterValues.Request.MeterValue) -> MeterSample {
+        MeterSample(
+            timestamp: value.timestamp.date,
+            readings: value.sampledValue.map {
+                SampledReading(
+                    value: $0.value, measurand: $0.measurand?.rawValue, phase: $0.phase?.rawValue, unit: $0.unit?.rawValue,
+                    context: $0.context?.rawValue, location: $0.location?.rawValue, format: $0.format?.rawValue)
+            })
     }
 
     /// The domain's verdict on a tag in one of 1.6's (per-action, identical) IdTagInfo types.
