@@ -11,7 +11,16 @@ enum Schema {
         Migration(version: 5, name: "session_flags", sql: sessionFlags),
         Migration(version: 6, name: "payment_idempotency", sql: paymentIdempotency),
         Migration(version: 7, name: "ocpp_paired_log", sql: ocppPairedLog),
+        Migration(version: 8, name: "meter_values_write_indexes", sql: meterValuesWriteIndexes),
     ]
+
+    /// Raw meter values are written about three per MeterValues and read only by the retention
+    /// prune (by `at`); sessions are priced and charted from `session_samples`. Two indexes no query
+    /// used cost every insert two more B-tree writes.
+    private static let meterValuesWriteIndexes = """
+        DROP INDEX IF EXISTS meter_values_station;
+        DROP INDEX IF EXISTS meter_values_transaction;
+        """
 
     /// One message-log row per exchange: the call, then its answer in the same row. Rows written
     /// before this keep one frame each (no answer columns).
