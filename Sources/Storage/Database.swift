@@ -5,10 +5,10 @@ import Synchronization
 /// The application's database: one serialized writer connection and a pool of read-only reader
 /// connections, each on a thread of its own.
 ///
-/// Writes are group-committed: the writer takes every write waiting in its queue, runs each in a
-/// savepoint of one `BEGIN IMMEDIATE` transaction and commits once, so a burst of writes costs one
-/// commit. A write's caller resumes only after that commit, so an acknowledged write is durable.
-/// A write that throws is rolled back to its savepoint alone; the others in the batch still commit.
+/// Writes are group-committed: the writer takes every write waiting in its queue, runs them in one
+/// `BEGIN IMMEDIATE` transaction and commits once, so a burst of writes costs one commit. A write's
+/// caller resumes only after that commit, so an acknowledged write is durable. A write that throws
+/// is undone alone; the others in the batch still commit (see `commitTransaction`).
 /// WAL checkpoints run on a thread of their own (`Checkpointer`), not inside the writer's commits.
 public final class Database: Sendable {
     public struct Options: Sendable {
@@ -96,9 +96,9 @@ public final class Database: Sendable {
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job = WriteJob(
-                run: { connection in
+                run: { connection, isolated in
                     do {
-                        let value = try connection.savepoint { try body(connection) }
+                        let value = try isolated ? connection.savepoint { try body(connection) } : body(connection)
                         return .ran { commitError in
                             if let commitError {
                                 continuation.resume(throwing: commitError)
@@ -136,9 +136,9 @@ public final class Database: Sendable {
             }
             for body in bodies {
                 let job = WriteJob(
-                    run: { connection in
+                    run: { connection, isolated in
                         do {
-                            try connection.savepoint { try body(connection) }
+                            try isolated ? connection.savepoint { try body(connection) } : body(connection)
                             return .ran { finished($0) }
                         } catch {
                             finished(error)
@@ -204,10 +204,11 @@ public final class Database: Sendable {
 
     private typealias ReadJob = (Connection) -> Void
 
-    /// `run` executes the write inside the batch transaction and says whether it ran (with what to
-    /// call once the commit's outcome is known) or failed (and was already answered).
+    /// `run` executes the write inside the batch transaction — in a savepoint of its own when
+    /// `isolated` — and says whether it ran (with what to call once the commit's outcome is known)
+    /// or failed (and was already answered).
     private struct WriteJob {
-        let run: (Connection) -> WriteOutcome
+        let run: (_ connection: Connection, _ isolated: Bool) -> WriteOutcome
         let fail: (any Error) -> Void
     }
 
@@ -218,37 +219,45 @@ public final class Database: Sendable {
 
     private static func commitBatch(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) {
         var remaining = jobs
+        var isolated = false
         while !remaining.isEmpty {
-            remaining = commitTransaction(connection, remaining)
+            (remaining, isolated) = commitTransaction(connection, remaining, isolated: isolated)
         }
     }
 
-    /// Runs `jobs` in one transaction and commits it; returns the jobs it did not get to because
-    /// SQLite rolled the transaction back by itself.
-    private static func commitTransaction(_ connection: Connection, _ jobs: ArraySlice<WriteJob>) -> ArraySlice<WriteJob> {
+    /// Runs `jobs` in one transaction and commits it; returns the jobs still to run, and whether
+    /// they must each run in a savepoint.
+    ///
+    /// A batch first runs without savepoints: two statements per write are most of a small write's
+    /// cost, and writes rarely throw. When one throws, the whole transaction is rolled back, that
+    /// write keeps its error as its answer, and the others run again, each in a savepoint — the
+    /// same outcome as if every write had had its own (write bodies touch nothing but the
+    /// connection, so running one again is safe). The same happens to the writes SQLite itself
+    /// rolls back with a failed one (SQLITE_FULL, IOERR, NOMEM roll back the whole transaction).
+    private static func commitTransaction(
+        _ connection: Connection, _ jobs: ArraySlice<WriteJob>, isolated: Bool
+    ) -> (remaining: ArraySlice<WriteJob>, isolated: Bool) {
         // A transaction left open by a failure before must not swallow this one.
         if connection.isInTransaction { try? connection.control("ROLLBACK") }
         do {
             try connection.control("BEGIN IMMEDIATE")
         } catch {
             jobs.forEach { $0.fail(error) }
-            return []
+            return ([], isolated)
         }
         var completions: [((any Error)?) -> Void] = []
         completions.reserveCapacity(jobs.count)
         for index in jobs.indices {
-            switch jobs[index].run(connection) {
+            switch jobs[index].run(connection, isolated) {
             case .ran(let completion):
                 completions.append(completion)
-            case .failed(let error):
-                // SQLITE_FULL, IOERR or NOMEM may roll back the whole transaction, not just the
-                // failed write's savepoint: the writes before it are gone, and the ones after it
-                // would each autocommit on their own. Fail the lost ones with the cause; the rest
-                // go into a fresh transaction.
-                guard !connection.isInTransaction else { continue }
-                let cause: any Error = (error as? SQLiteError) ?? TransactionRolledBackError(cause: String(describing: error))
-                completions.forEach { $0(cause) }
-                return jobs[jobs.index(after: index)...]
+            case .failed:
+                // Isolated, the failed write was rolled back to its savepoint alone — unless SQLite
+                // rolled back the whole transaction. Then, as after an optimistic failure, the
+                // writes before this one are gone and run again.
+                guard !isolated || !connection.isInTransaction else { continue }
+                if connection.isInTransaction { try? connection.control("ROLLBACK") }
+                return (jobs[jobs.startIndex..<index] + jobs[jobs.index(after: index)...], true)
             }
         }
         var commitError: (any Error)?
@@ -259,7 +268,7 @@ public final class Database: Sendable {
             if connection.isInTransaction { try? connection.control("ROLLBACK") }
         }
         completions.forEach { $0(commitError) }
-        return []
+        return ([], isolated)
     }
 
     private static func runOnOwnThread<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

@@ -75,9 +75,12 @@ enum TestChargerError: Error {
 
 extension NIOAsyncTestingChannel {
     /// Polls for the next outbound frame (never blocks past `limit`, unlike `waitForOutboundWrite`).
+    /// Each poll runs the tasks due on the channel's loop: a testing loop does not spin by itself,
+    /// and the connection handles CALLs on its channel's loop (`EventLoopTaskExecutor`).
     func nextFrame(within limit: Duration = .seconds(10)) async throws -> WebSocketFrame {
         let deadline = ContinuousClock.now + limit
         while true {
+            await testingEventLoop.run()
             if let frame = try await readOutbound(as: WebSocketFrame.self) { return frame }
             guard ContinuousClock.now < deadline else { throw TestChargerError.nothingWritten(limit) }
             try await Task.sleep(for: .milliseconds(2))

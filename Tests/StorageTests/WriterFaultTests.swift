@@ -17,7 +17,7 @@ struct WriterFaultTests {
         while !condition() { await Task.yield() }
     }
 
-    @Test("a write that fills the database mid-batch fails the writes SQLite rolled back with it; the rest commit in a fresh transaction")
+    @Test("a write that fills the database mid-batch fails alone: the writes SQLite rolled back with it run again and commit")
     func fullMidBatch() async throws {
         try await withDatabase(options: .init(maximumPageCount: 64)) { database, _ async throws in
             // Hold the writer so the next three writes wait in the queue and run as one batch.
@@ -46,19 +46,56 @@ struct WriterFaultTests {
             gate.signal()
             try await blocker.value
 
-            let beforeError = await #expect(throws: SQLiteError.self) { try await before.value }
-            #expect(beforeError?.kind == .full)
+            await #expect(throws: Never.self) { try await before.value }
             let tooBigError = await #expect(throws: SQLiteError.self) { try await tooBig.value }
             #expect(tooBigError?.kind == .full)
             await #expect(throws: Never.self) { try await after.value }
-            // Acknowledged exactly when committed: the write lost with the transaction is not there.
-            #expect(try await sampleIDs(database) == [3])
+            #expect(try await sampleIDs(database) == [1, 3])
 
             try await database.write { try $0.run(Self.insertSample, 4, [UInt8](repeating: 7, count: 10)) }
-            #expect(try await sampleIDs(database) == [3, 4])
+            #expect(try await sampleIDs(database) == [1, 3, 4])
             #expect(try await database.integrityCheck().ok)
         }
     }
+
+    @Test("a write that throws mid-batch is undone alone; the writes before and after it in the same commit are kept")
+    func throwMidBatch() async throws {
+        try await withDatabase { database, _ async throws in
+            let gate = DispatchSemaphore(value: 0)
+            let writerHeld = Atomic(false)
+            let blocker = Task {
+                try await database.write { _ in
+                    writerHeld.store(true, ordering: .sequentiallyConsistent)
+                    gate.wait()
+                }
+            }
+            await waitUntil { writerHeld.load(ordering: .sequentiallyConsistent) }
+
+            func enqueue(id: Int, throwing: Bool) async -> Task<Void, any Error> {
+                let queuedBefore = database.queuedWriteCount
+                let task = Task {
+                    try await database.write { connection in
+                        try connection.run(Self.insertSample, id, [UInt8](repeating: 7, count: 10))
+                        if throwing { throw Refused() }
+                    }
+                }
+                await waitUntil { database.queuedWriteCount > queuedBefore }
+                return task
+            }
+            let before = await enqueue(id: 1, throwing: false)
+            let refused = await enqueue(id: 2, throwing: true)
+            let after = await enqueue(id: 3, throwing: false)
+            gate.signal()
+            try await blocker.value
+
+            await #expect(throws: Never.self) { try await before.value }
+            await #expect(throws: Refused.self) { try await refused.value }
+            await #expect(throws: Never.self) { try await after.value }
+            #expect(try await sampleIDs(database) == [1, 3])
+        }
+    }
+
+    private struct Refused: Error {}
 
     @Test("the page budget shrinks as the database fills, and freed pages count as room again")
     func pageBudget() async throws {

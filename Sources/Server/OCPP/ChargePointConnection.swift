@@ -13,8 +13,8 @@ enum RegistrationState: String, Sendable {
 
 /// One live WebSocket of one charge point: its outbound calls, the CALLs it sent that wait to be
 /// handled, and its registration state. Frames are read by `ChargePointChannelHandler` on the
-/// channel's event loop; CALLs are handled in order by a consumer task that exists only while
-/// there is something to handle (an idle charger costs no task).
+/// channel's event loop; CALLs are handled in order, on that loop, by a consumer task that exists
+/// only while there is something to handle (an idle charger costs no task).
 final class ChargePointConnection: Sendable {
     let chargePointID: String
     let connectionID = UUID()
@@ -42,7 +42,7 @@ final class ChargePointConnection: Sendable {
         self.channel = channel
         self.connectedAt = connectedAt
         self.state = Mutex(State(registration: registration))
-        self.inbound = InboundCalls(capacity: inboundCapacity)
+        self.inbound = InboundCalls(capacity: inboundCapacity, eventLoop: channel.eventLoop)
         self.outbound = OutboundCalls(
             capacity: outboundCapacity, timeout: callTimeout,
             send: { text in channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil) },

@@ -119,28 +119,48 @@ final class OCPPRecorder: Sendable {
         for start in stride(from: 0, to: batch.messages.count, by: Self.chunkSize) {
             let chunk = batch.messages[start..<min(batch.messages.count, start + Self.chunkSize)]
             chunks.append { connection in
-                for entry in chunk {
-                    try connection.run(
-                        """
-                        INSERT INTO ocpp_messages (station_id, direction, message_type, action, message_id, payload, at,
-                            answer_type, answer_payload, answered_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, entry.stationId, entry.direction, entry.messageType, entry.action, entry.messageId,
-                        entry.payload, entry.at, entry.answer?.messageType, entry.answer?.payload, entry.answer?.at)
+                try connection.insert(
+                    into: "ocpp_messages",
+                    columns: [
+                        "station_id", "direction", "message_type", "action", "message_id", "payload", "at", "answer_type",
+                        "answer_payload", "answered_at",
+                    ], chunk
+                ) { entry, row in
+                    row.bind(entry.stationId)
+                    row.bind(entry.direction)
+                    row.bind(entry.messageType)
+                    row.bind(entry.action)
+                    row.bind(entry.messageId)
+                    row.bind(entry.payload)
+                    row.bind(entry.at)
+                    row.bind(entry.answer?.messageType)
+                    row.bind(entry.answer?.payload)
+                    row.bind(entry.answer?.at)
                 }
             }
         }
         for start in stride(from: 0, to: batch.meterValues.count, by: Self.chunkSize) {
             let chunk = batch.meterValues[start..<min(batch.meterValues.count, start + Self.chunkSize)]
             chunks.append { connection in
-                for row in chunk {
-                    try connection.run(
-                        """
-                        INSERT INTO meter_values (station_id, connector_id, transaction_id, at, measurand, phase, unit, context,
-                            location, format, value, normalized)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, row.stationID, row.connectorID, row.transactionID, row.at, row.measurand, row.phase, row.unit,
-                        row.context, row.location, row.format, row.value, row.normalized)
+                try connection.insert(
+                    into: "meter_values",
+                    columns: [
+                        "station_id", "connector_id", "transaction_id", "at", "measurand", "phase", "unit", "context", "location",
+                        "format", "value", "normalized",
+                    ], chunk
+                ) { value, row in
+                    row.bind(value.stationID)
+                    row.bind(value.connectorID)
+                    row.bind(value.transactionID)
+                    row.bind(value.at)
+                    row.bind(value.measurand)
+                    row.bind(value.phase)
+                    row.bind(value.unit)
+                    row.bind(value.context)
+                    row.bind(value.location)
+                    row.bind(value.format)
+                    row.bind(value.value)
+                    row.bind(value.normalized)
                 }
             }
         }
