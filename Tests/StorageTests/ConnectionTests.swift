@@ -79,6 +79,45 @@ struct ConnectionTests {
         }
     }
 
+    @Test("a multi-row insert stores every row in order, over full statements and a shorter last one")
+    func multiRowInsert() async throws {
+        try await withDatabase { database, _ async throws in
+            let rows = (1...70).map { (id: $0, text: $0 % 7 == 0 ? nil : "row \($0)", number: Int64($0) * 1_000_000_007) }
+            try await database.write { connection in
+                try connection.insert(into: "samples", columns: ["id", "text_value", "int_value"], rows) { row, binder in
+                    binder.bind(row.id)
+                    binder.bind(row.text)
+                    binder.bind(row.number)
+                }
+            }
+            let stored = try await database.read { connection in
+                try connection.query("SELECT id, text_value, int_value FROM samples ORDER BY id") { row in
+                    (try row.get(0, as: Int.self), try row.get(1, as: String?.self), try row.get(2, as: Int64.self))
+                }
+            }
+            #expect(stored.count == 70)
+            #expect(stored.map(\.0) == rows.map(\.id))
+            #expect(stored.map(\.1) == rows.map(\.text))
+            #expect(stored.map(\.2) == rows.map(\.number))
+        }
+    }
+
+    @Test("a multi-row insert that binds fewer values than its columns is refused and stores nothing")
+    func multiRowInsertMissingValue() async throws {
+        try await withDatabase { database, _ async throws in
+            let error = await #expect(throws: SQLiteError.self) {
+                try await database.write { connection in
+                    try connection.insert(into: "samples", columns: ["id", "int_value"], [1, 2, 3]) { id, binder in
+                        binder.bind(id)
+                    }
+                }
+            }
+            #expect(error?.sql?.contains("INSERT INTO samples") == true)
+            let count = try await database.read { try $0.queryFirst("SELECT count(*) FROM samples") { try $0.get(0, as: Int.self) } }
+            #expect(count == 0)
+        }
+    }
+
     @Test("double-quoted strings are not silently taken as literals")
     func doubleQuotedStringsDisabled() async throws {
         try await withDatabase { database, _ async throws in
