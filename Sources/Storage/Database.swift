@@ -286,14 +286,6 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// SQLite rolled back a whole write transaction by itself after another write in it failed with
-/// something other than a `SQLiteError` (which the lost writes get instead); this write was lost with it.
-public struct TransactionRolledBackError: Error, Sendable, CustomStringConvertible {
-    public let cause: String
-
-    public var description: String { "the write transaction was rolled back by SQLite: \(cause)" }
-}
-
 public struct DatabaseClosedError: Error, CustomStringConvertible {
     public var description: String { "the database is closed" }
 }
