@@ -12,7 +12,33 @@ enum Schema {
         Migration(version: 6, name: "payment_idempotency", sql: paymentIdempotency),
         Migration(version: 7, name: "ocpp_paired_log", sql: ocppPairedLog),
         Migration(version: 8, name: "meter_values_write_indexes", sql: meterValuesWriteIndexes),
+        Migration(version: 9, name: "session_write_indexes", apply: sessionWriteIndexes),
     ]
+
+    /// Every session start and stop wrote each index of `charging_sessions`, and those keyed by
+    /// station (or tag) first put each write on a page of its own. The lookups of open sessions get
+    /// partial indexes that hold only the open ones (a few pages, always cached); listings by
+    /// station get (station, start), which a stop no longer moves; start keys lead with the time.
+    private static func sessionWriteIndexes(_ connection: Connection) throws {
+        try connection.execute(
+            """
+            DROP INDEX charging_sessions_connector;
+            CREATE INDEX charging_sessions_active ON charging_sessions (station_id, connector_id) WHERE status = 'active';
+            CREATE INDEX charging_sessions_station ON charging_sessions (station_id, started_at);
+            DROP INDEX charging_sessions_tag_status;
+            CREATE INDEX charging_sessions_tag_active ON charging_sessions (id_tag COLLATE NOCASE) WHERE status = 'active';
+            """)
+        let keys = try connection.query("SELECT id, start_key FROM charging_sessions") {
+            (try $0.get(0, as: String.self), try $0.get(1, as: String.self))
+        }
+        // Through a placeholder no key can equal, so that no rewritten key ever meets an old one
+        // (a station id of digits could make the two look alike) in the unique index.
+        try connection.run("UPDATE charging_sessions SET start_key = '#' || id")
+        for (id, key) in keys {
+            try connection.run(
+                "UPDATE charging_sessions SET start_key = ? WHERE id = ?", ChargingSession.startKey(fromVersion8: key) ?? key, id)
+        }
+    }
 
     /// Raw meter values are written about three per MeterValues and read only by the retention
     /// prune (by `at`); sessions are priced and charted from `session_samples`. Two indexes no query

@@ -17,19 +17,29 @@ struct WriterFaultTests {
         while !condition() { await Task.yield() }
     }
 
+    /// Occupies the writer until the returned function is called, so the writes queued meanwhile
+    /// run as one batch.
+    private func holdWriter(_ database: Database) async -> @Sendable () async throws -> Void {
+        let gate = DispatchSemaphore(value: 0)
+        let writerHeld = Atomic(false)
+        let blocker = Task {
+            try await database.write { _ in
+                writerHeld.store(true, ordering: .sequentiallyConsistent)
+                gate.wait()
+            }
+        }
+        await waitUntil { writerHeld.load(ordering: .sequentiallyConsistent) }
+        return {
+            gate.signal()
+            try await blocker.value
+        }
+    }
+
     @Test("a write that fills the database mid-batch fails alone: the writes SQLite rolled back with it run again and commit")
     func fullMidBatch() async throws {
         try await withDatabase(options: .init(maximumPageCount: 64)) { database, _ async throws in
             // Hold the writer so the next three writes wait in the queue and run as one batch.
-            let gate = DispatchSemaphore(value: 0)
-            let writerHeld = Atomic(false)
-            let blocker = Task {
-                try await database.write { _ in
-                    writerHeld.store(true, ordering: .sequentiallyConsistent)
-                    gate.wait()
-                }
-            }
-            await waitUntil { writerHeld.load(ordering: .sequentiallyConsistent) }
+            let release = await holdWriter(database)
 
             func enqueue(id: Int, bytes: Int) async -> Task<Int, any Error> {
                 let queuedBefore = database.queuedWriteCount
@@ -43,8 +53,7 @@ struct WriterFaultTests {
             // 1 MiB does not fit in 64 pages: SQLITE_FULL, and SQLite rolls back the whole transaction.
             let tooBig = await enqueue(id: 2, bytes: 1 << 20)
             let after = await enqueue(id: 3, bytes: 10)
-            gate.signal()
-            try await blocker.value
+            try await release()
 
             await #expect(throws: Never.self) { try await before.value }
             let tooBigError = await #expect(throws: SQLiteError.self) { try await tooBig.value }
@@ -61,15 +70,7 @@ struct WriterFaultTests {
     @Test("a write that throws mid-batch is undone alone; the writes before and after it in the same commit are kept")
     func throwMidBatch() async throws {
         try await withDatabase { database, _ async throws in
-            let gate = DispatchSemaphore(value: 0)
-            let writerHeld = Atomic(false)
-            let blocker = Task {
-                try await database.write { _ in
-                    writerHeld.store(true, ordering: .sequentiallyConsistent)
-                    gate.wait()
-                }
-            }
-            await waitUntil { writerHeld.load(ordering: .sequentiallyConsistent) }
+            let release = await holdWriter(database)
 
             func enqueue(id: Int, throwing: Bool) async -> Task<Void, any Error> {
                 let queuedBefore = database.queuedWriteCount
@@ -85,8 +86,7 @@ struct WriterFaultTests {
             let before = await enqueue(id: 1, throwing: false)
             let refused = await enqueue(id: 2, throwing: true)
             let after = await enqueue(id: 3, throwing: false)
-            gate.signal()
-            try await blocker.value
+            try await release()
 
             await #expect(throws: Never.self) { try await before.value }
             await #expect(throws: Refused.self) { try await refused.value }

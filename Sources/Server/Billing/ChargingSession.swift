@@ -116,8 +116,25 @@ struct ChargingSession: TableRecord, Encodable {
         try JSONDecoder().decode(type, from: Data(json.utf8))
     }
 
+    /// What makes a retried StartTransaction the same start: start|station|connector|idTag|meterStart.
+    /// The time leads, so new keys go to the end of the unique index instead of each station's own
+    /// place in it (a random page per start).
     static func startKey(stationID: String, connectorID: Int, idTag: String, startedAt: Date, meterStartWh: Int64) -> String {
-        "\(stationID)|\(connectorID)|\(idTag.uppercased())|\(startedAt.unixMilliseconds)|\(meterStartWh)"
+        "\(startedAt.unixMilliseconds)|\(stationID)|\(connectorID)|\(idTag.uppercased())|\(meterStartWh)"
+    }
+
+    /// The key `startKey` made before schema version 9 (station|connector|idTag|start|meterStart),
+    /// in today's order; nil if `key` is not one.
+    static func startKey(fromVersion8 key: String) -> String? {
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+        // The id tag is the only part that may hold a "|": the rest are ids and numbers.
+        guard parts.count >= 5, let start = Int64(parts[parts.count - 2]), Int64(parts[parts.count - 1]) != nil else {
+            return nil
+        }
+        let station = parts[0]
+        let connector = parts[1]
+        let idTag = parts[2..<(parts.count - 2)].joined(separator: "|")
+        return "\(start)|\(station)|\(connector)|\(idTag)|\(parts[parts.count - 1])"
     }
 }
 

@@ -84,8 +84,13 @@ struct MonitoringService: ConnectorStatusRecording {
     /// A charger booted; if it had a session open, that session was probably cut short.
     func chargerBooted(stationID: String, at: Date) async throws {
         let raised = try await database.write { connection -> Alert? in
+            // Named: without statistics the planner may take the station's index and read every
+            // session the station ever had, on the writer, at each boot.
             let open = try connection.query(
-                "SELECT transaction_id FROM charging_sessions WHERE station_id = ? AND status = 'active'", stationID
+                """
+                SELECT transaction_id FROM charging_sessions INDEXED BY charging_sessions_active
+                WHERE station_id = ? AND status = 'active'
+                """, stationID
             ) { try $0.get(0, as: Int64.self) }
             guard !open.isEmpty else { return nil }
             return try Self.raise(
