@@ -80,10 +80,14 @@ final class JobQueue<Job>: @unchecked Sendable {
             jobs.removeAll(keepingCapacity: true)
             head = 0
         }
-        // One background job per batch while that lane keeps up; a quarter of its backlog when it
-        // falls behind, so a steady stream of requests cannot starve it (its producers wait for it).
+        // One background job per batch while that lane keeps up. When it falls behind, a share of
+        // its backlog, so a steady stream of requests cannot starve it (its producers wait for
+        // it): a sixteenth while requests share the batch — each chunk makes them wait longer,
+        // and a quarter of a flush's backlog once held requests for 20–40 ms — and a quarter when
+        // none do.
         var backgroundTaken = 0
-        let backgroundShare = 1 + (background.count - backgroundHead) / 4
+        let backlog = background.count - backgroundHead
+        let backgroundShare = 1 + backlog / (taken.isEmpty ? 4 : 16)
         while taken.count < maximum, backgroundTaken < backgroundShare, backgroundHead < background.count {
             taken.append(background[backgroundHead])
             backgroundHead += 1

@@ -119,7 +119,7 @@ struct TransactionTests {
 
 @Suite("Background writes")
 struct BackgroundWriteTests {
-    @Test("a take returns every foreground job waiting and one background job, a quarter of that lane's backlog when it falls behind")
+    @Test("a take returns every foreground job waiting and one background job; more of that lane's backlog when it falls behind, less beside requests")
     func queueOrder() {
         let queue = JobQueue<String>()
         for index in 0..<3 { #expect(queue.push("bg\(index)", background: true)) }
@@ -131,16 +131,17 @@ struct BackgroundWriteTests {
         #expect(queue.push("fg3"))
         #expect(queue.take(maximum: 1) == ["fg3"])
         #expect(queue.take(maximum: 512) == ["bg2"])
-        // A lane that has fallen behind (20 waiting) gets 1 + 20/4 jobs, then 1 + 14/4.
-        for index in 3..<23 { #expect(queue.push("bg\(index)", background: true)) }
+        // A lane that has fallen behind (40 waiting): beside a request 1 + 40/16 jobs, then alone
+        // 1 + 37/4.
+        for index in 3..<43 { #expect(queue.push("bg\(index)", background: true)) }
         #expect(queue.push("fg4"))
-        #expect(queue.take(maximum: 512) == ["fg4"] + (3..<9).map { "bg\($0)" })
-        #expect(queue.take(maximum: 512) == (9..<13).map { "bg\($0)" })
+        #expect(queue.take(maximum: 512) == ["fg4"] + (3..<6).map { "bg\($0)" })
+        #expect(queue.take(maximum: 512) == (6..<16).map { "bg\($0)" })
         queue.close()
         #expect(queue.push("late") == false)
         var drained: [String] = []
         while let jobs = queue.take(maximum: 512) { drained += jobs }
-        #expect(drained == (13..<23).map { "bg\($0)" })
+        #expect(drained == (16..<43).map { "bg\($0)" })
     }
 
     @Test("writeAll queues its chunks in order, commits each, and reports the first failure without losing the others")
