@@ -14,6 +14,22 @@ import Testing
 struct OCPPHardeningTests {
     static let chargerKey = "new-charger-key-0123456789"
 
+    @Test("the prefilter finds every word that may mark a secret, in any case and at either end, and passes ordinary frames")
+    func redactionPrefilter() {
+        for text in [
+            "key", #"{"Key":1}"#, "AUTHORIZATIONKEY", "x PassWord", "secreT", #"["TOKEN"]"#, "ftp://host", "PRIVATE KEY",
+        ] {
+            #expect(OCPPSecretRedaction.mayHoldSecret(text), "\(text)")
+        }
+        for text in [
+            "", "ke", "passwor", ":/", #"[2,"1","Heartbeat",{}]"#,
+            #"[2,"7","MeterValues",{"connectorId":1,"meterValue":[{"timestamp":"2026-11-28T10:00:00Z","sampledValue":[{"value":"12"}]}]}]"#,
+            "kex toke-n pass-word se cret :/ /",
+        ] {
+            #expect(!OCPPSecretRedaction.mayHoldSecret(text), "\(text)")
+        }
+    }
+
     @Test("secrets in OCPP frames are redacted: AuthorizationKey set or echoed, BasicAuthPassword, private keys, URL passwords")
     func redaction() throws {
         let change = OCPPSecretRedaction.redact(#"{"key":"AuthorizationKey","value":"\#(Self.chargerKey)"}"#)

@@ -33,33 +33,46 @@ enum OCPPSecretRedaction {
     }
 
     /// A cheap test first: most frames (heartbeats, meter values) hold none of these. It runs on
-    /// every logged frame, so it scans the bytes in place instead of lowercasing a copy.
+    /// every logged frame, so it scans the bytes in place, once, instead of lowercasing a copy or
+    /// searching once per word: only a byte that starts one of the words (either case) is looked at
+    /// further.
     static func mayHoldSecret(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
-            for needle in needles where contains(bytes, needle) { return true }
+            let count = bytes.count
+            var index = 0
+            while index < count {
+                let needle = firstByteNeedle[Int(bytes[index])]
+                if needle >= 0, matches(bytes, at: index, needles[Int(needle)]) { return true }
+                index += 1
+            }
             return false
         }
     }
 
     private static let needles: [[UInt8]] = ["key", "password", "secret", "token", "://"].map { Array($0.utf8) }
 
-    /// Whether `bytes` contains `needle` (lowercase ASCII), ignoring ASCII case.
-    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard bytes.count >= needle.count, let first = needle.first else { return false }
-        var index = 0
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] | 0x20 == first {
-                var matched = 1
-                while matched < needle.count, bytes[index + matched] | (needle[matched] >= 0x61 ? 0x20 : 0) == needle[matched] {
-                    matched += 1
-                }
-                if matched == needle.count { return true }
-            }
-            index += 1
+    /// For each byte, the needle it may start (its lowercase first byte), or -1. The needles start
+    /// with different bytes.
+    private static let firstByteNeedle: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (offset, needle) in needles.enumerated() {
+            let first = needle[0]
+            table[Int(first)] = Int8(offset)
+            if first >= 0x61 && first <= 0x7A { table[Int(first - 0x20)] = Int8(offset) }
         }
-        return false
+        return table
+    }()
+
+    /// Whether `needle` (lowercase ASCII) starts at `start`, ignoring ASCII case.
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, _ needle: [UInt8]) -> Bool {
+        guard bytes.count - start >= needle.count else { return false }
+        for offset in 1..<needle.count {
+            let byte = bytes[start + offset]
+            let expected = needle[offset]
+            guard byte == expected || (expected >= 0x61 && expected <= 0x7A && byte == expected - 0x20) else { return false }
+        }
+        return true
     }
 
     private static func containsPrivateKey(_ text: String) -> Bool {
