@@ -221,6 +221,39 @@ struct BillingTests {
         }
     }
 
+    @Test("a stop stores exactly the session it returns, one version higher, with what it was opened with untouched")
+    func stopStoresWhatItReturns() async throws {
+        let clock = TestClock()
+        try await withApp(withAdmin, now: { clock.now }) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.setUpPricedStation(admin, tariff: ["name": "flat", "currency": "EUR", "energyPrice": "0.40"])
+            let start = clock.now
+            let started = try await client.call(
+                .post, "/api/v1/sessions", token: admin,
+                json: ["stationId": "CP1", "connectorId": 1, "idTag": "X", "startedAt": WireFormat.formatDate(start), "meterStartWh": 1000])
+            let transaction = try #require(started["transactionId"] as? Int)
+            let id = try #require(started["id"] as? String)
+            let before = try #require(try await dependencies.sessions.session(id))
+
+            clock.advance(3600)
+            let stopped = try #require(
+                try await dependencies.sessions.stop(
+                    .transaction(transaction), meterStopWh: 11_000, stoppedAt: clock.now, reason: "Local"))
+            let stored = try #require(try await dependencies.sessions.session(id))
+            #expect(try WireFormat.encoder.encode(stored) == WireFormat.encoder.encode(stopped))
+            #expect(stopped.version == before.version + 1 && stopped.status == .completed)
+            #expect(stopped.energyWh == 10_000 && stopped.stoppedAt == clock.now && stopped.stopReason == "Local")
+            #expect(stopped.cost?.total.minorUnits == 400 && stopped.invoiceId != nil)
+            #expect(stopped.startKey == before.startKey && stopped.startedAt == before.startedAt && stopped.idTag == before.idTag)
+            #expect(stopped.stationId == before.stationId && stopped.tariff?.name == "flat" && stopped.createdAt == before.createdAt)
+            // A retried stop answers the stored session again and changes nothing.
+            let again = try #require(
+                try await dependencies.sessions.stop(
+                    .transaction(transaction), meterStopWh: 12_000, stoppedAt: clock.now, reason: "Local"))
+            #expect(try WireFormat.encoder.encode(again) == WireFormat.encoder.encode(stored))
+        }
+    }
+
     @Test("invoice numbers are gapless per year and continue across a restart")
     func gaplessNumbering() async throws {
         let directory = NSTemporaryDirectory() + "csms-invoices-" + UUID().uuidString

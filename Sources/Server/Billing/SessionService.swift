@@ -93,8 +93,7 @@ struct SessionService: Sendable {
                             guard let open, let abandoned, current.id == open.session.id,
                                 current.version == open.session.version
                             else { throw StaleRead() }
-                            closed = try TableStore<ChargingSession>.update(
-                                abandoned, expectedVersion: current.version, in: connection)
+                            closed = try Self.storeClosed(abandoned, expectedVersion: current.version, in: connection)
                         }
                     }
                     let driverID = try connection.queryFirst("SELECT driver_id FROM id_tags WHERE id = ?", idTag) {
@@ -245,9 +244,10 @@ struct SessionService: Sendable {
             let closed = session
             do {
                 let (stored, invoice) = try await database.write { connection -> (ChargingSession, Invoice?) in
-                    guard let current = try TableStore<ChargingSession>.fetch(found.id, from: connection),
-                        current.version == found.version
-                    else { throw StaleRead() }
+                    let currentVersion = try connection.queryFirst(
+                        "SELECT version FROM charging_sessions WHERE id = ?", found.id
+                    ) { try $0.get(0, as: Int64.self) }
+                    guard currentVersion == found.version else { throw StaleRead() }
                     var session = closed
                     var invoice: Invoice?
                     if session.status == .completed, let cost = session.cost, cost.total.minorUnits > 0,
@@ -256,7 +256,7 @@ struct SessionService: Sendable {
                         invoice = try Self.issueInvoice(for: session, cost: cost, at: now, dueDays: dueDays, in: connection)
                         session.invoiceId = invoice?.id
                     }
-                    return (try TableStore<ChargingSession>.update(session, expectedVersion: found.version, in: connection), invoice)
+                    return (try Self.storeClosed(session, expectedVersion: found.version, in: connection), invoice)
                 }
                 events.publish("session.stopped", stationID: stored.stationId, payload: stored)
                 if let invoice { events.publish("invoice.issued", stationID: stored.stationId, payload: invoice) }
@@ -379,6 +379,33 @@ struct SessionService: Sendable {
     }
 
     // MARK: Inside a transaction
+
+    /// Stores what closing a session (stopped, abandoned, a refused one ended) changes, and only
+    /// that: a whole-row update would rewrite every index of the table, including those on what a
+    /// session was opened with (station, start key, driver, start time), which never change.
+    static func storeClosed(_ session: ChargingSession, expectedVersion: Int64, in connection: Connection) throws -> ChargingSession {
+        let changed = try connection.run(
+            """
+            UPDATE charging_sessions
+            SET stopped_at = ?, meter_stop_wh = ?, energy_wh = ?, current_power_w = ?, last_sample_at = ?,
+                charging_ended_at = ?, status = ?, stop_reason = ?, cost = ?, total_minor = ?, currency = ?, invoice_id = ?,
+                flags = ?, updated_at = ?, version = version + 1
+            WHERE id = ? AND version = ?
+            """,
+            bindings: [
+                session.stoppedAt.sqlValue, session.meterStopWh.sqlValue, .integer(session.energyWh), session.currentPowerW.sqlValue,
+                session.lastSampleAt.sqlValue, session.chargingEndedAt.sqlValue, .text(session.status.rawValue),
+                session.stopReason.sqlValue, session.cost.map { .json($0.stored) } ?? .null,
+                session.cost.map { .integer($0.total.minorUnits) } ?? .null,
+                (session.cost?.currency.code ?? session.tariff?.currency.code).sqlValue, session.invoiceId.sqlValue,
+                session.flags.isEmpty ? .text("[]") : .json(session.flags), session.updatedAt.sqlValue, .text(session.id),
+                .integer(expectedVersion),
+            ])
+        guard changed == 1 else { throw StaleRead() }
+        var stored = session
+        stored.version = expectedVersion + 1
+        return stored
+    }
 
     static func pricingInputs(for session: ChargingSession, in connection: Connection) throws -> PricingInputs {
         guard session.tariff != nil else { return PricingInputs(samples: [], membership: nil) }
