@@ -27,6 +27,16 @@ extension TestClientProtocol {
         return id
     }
 
+    /// Station CP1 on a flat 0.40 EUR/kWh tariff, and a session on connector 1 started at `start`
+    /// with the meter at 1,000 Wh; returns its transaction id and session id.
+    func startFlatPricedSession(_ admin: String, at start: Date) async throws -> (transaction: Int, id: String) {
+        _ = try await setUpPricedStation(admin, tariff: ["name": "flat", "currency": "EUR", "energyPrice": "0.40"])
+        let started = try await call(
+            .post, "/api/v1/sessions", token: admin,
+            json: ["stationId": "CP1", "connectorId": 1, "idTag": "X", "startedAt": WireFormat.formatDate(start), "meterStartWh": 1000])
+        return (try #require(started["transactionId"] as? Int), try #require(started["id"] as? String))
+    }
+
     func recordSession(_ admin: String, start: String, stop: String, meterStart: Int, meterStop: Int, idTag: String = "CARD1", connector: Int = 1) async throws -> Reply {
         let started = try await call(
             .post, "/api/v1/sessions", token: admin,
@@ -185,13 +195,8 @@ struct BillingTests {
         let clock = TestClock()
         try await withApp(withAdmin, now: { clock.now }) { client, dependencies async throws in
             let admin = try await client.adminToken()
-            _ = try await client.setUpPricedStation(admin, tariff: ["name": "flat", "currency": "EUR", "energyPrice": "0.40"])
             let start = clock.now
-            let started = try await client.call(
-                .post, "/api/v1/sessions", token: admin,
-                json: ["stationId": "CP1", "connectorId": 1, "idTag": "X", "startedAt": WireFormat.formatDate(start), "meterStartWh": 1000])
-            let transaction = try #require(started["transactionId"] as? Int)
-            let id = try #require(started["id"] as? String)
+            let (transaction, id) = try await client.startFlatPricedSession(admin, at: start)
             let before = try #require(try await dependencies.sessions.session(id))
             let (_, events) = dependencies.events.subscribe(after: nil)
             var published = events.makeAsyncIterator()
@@ -226,13 +231,8 @@ struct BillingTests {
         let clock = TestClock()
         try await withApp(withAdmin, now: { clock.now }) { client, dependencies async throws in
             let admin = try await client.adminToken()
-            _ = try await client.setUpPricedStation(admin, tariff: ["name": "flat", "currency": "EUR", "energyPrice": "0.40"])
             let start = clock.now
-            let started = try await client.call(
-                .post, "/api/v1/sessions", token: admin,
-                json: ["stationId": "CP1", "connectorId": 1, "idTag": "X", "startedAt": WireFormat.formatDate(start), "meterStartWh": 1000])
-            let transaction = try #require(started["transactionId"] as? Int)
-            let id = try #require(started["id"] as? String)
+            let (transaction, id) = try await client.startFlatPricedSession(admin, at: start)
             let before = try #require(try await dependencies.sessions.session(id))
 
             clock.advance(3600)
