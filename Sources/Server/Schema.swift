@@ -28,15 +28,24 @@ enum Schema {
             DROP INDEX charging_sessions_tag_status;
             CREATE INDEX charging_sessions_tag_active ON charging_sessions (id_tag COLLATE NOCASE) WHERE status = 'active';
             """)
-        let keys = try connection.query("SELECT id, start_key FROM charging_sessions") {
-            (try $0.get(0, as: String.self), try $0.get(1, as: String.self))
-        }
-        // Through a placeholder no key can equal, so that no rewritten key ever meets an old one
-        // (a station id of digits could make the two look alike) in the unique index.
-        try connection.run("UPDATE charging_sessions SET start_key = '#' || id")
-        for (id, key) in keys {
-            try connection.run(
-                "UPDATE charging_sessions SET start_key = ? WHERE id = ?", ChargingSession.startKey(fromVersion8: key) ?? key, id)
+        // Marked first with a prefix no new key can start with (they start with a number), so no
+        // rewritten key ever meets an old one in the unique index (a station id of digits could
+        // make the two look alike); then rewritten a page at a time, so a long history is not held
+        // in memory at once.
+        try connection.run("UPDATE charging_sessions SET start_key = '#' || start_key")
+        var after: Int64 = 0
+        while true {
+            let page = try connection.query(
+                "SELECT rowid, start_key FROM charging_sessions WHERE rowid > ? ORDER BY rowid LIMIT 1000", after
+            ) { (try $0.get(0, as: Int64.self), try $0.get(1, as: String.self)) }
+            guard let last = page.last else { return }
+            after = last.0
+            for (rowid, marked) in page {
+                let old = String(marked.dropFirst())
+                try connection.run(
+                    "UPDATE charging_sessions SET start_key = ? WHERE rowid = ?", ChargingSession.startKey(fromVersion8: old) ?? old,
+                    rowid)
+            }
         }
     }
 

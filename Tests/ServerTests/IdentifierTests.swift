@@ -23,4 +23,13 @@ struct IdentifierTests {
         #expect(Set(same).count == same.count)
         #expect(same.allSatisfy { $0.hasPrefix(ids[0].prefix(13)) })
     }
+
+    @Test("a clock before 1970 or past the 48 bits of milliseconds gives an id at the end of the range, not a trap")
+    func clockOutOfRange() throws {
+        let early = Identifiers.make(at: Date(timeIntervalSince1970: -1_000_000))
+        let late = Identifiers.make(at: Date(timeIntervalSince1970: 1e15))
+        #expect(early.hasPrefix("00000000-0000-7"))
+        #expect(late.hasPrefix("ffffffff-ffff-7"))
+        #expect(UUID(uuidString: early) != nil && UUID(uuidString: late) != nil)
+    }
 }

@@ -27,6 +27,20 @@ func metricValue(_ metrics: String, _ series: String) -> Double? {
     return nil
 }
 
+extension TestClientProtocol {
+    /// The value of one series on `/metrics`, or nil when the series does not exist yet.
+    func metric(_ series: String) async throws -> Double? {
+        try await execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) }
+    }
+
+    /// An admin token, and station CP1 created with a charger connected as its live connection.
+    func connectStationCP1(_ dependencies: AppDependencies) async throws -> (admin: String, charger: TestCharger) {
+        let admin = try await adminToken()
+        _ = try await call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+        return (admin, try await TestCharger.connect(dependencies.ocpp, register: true))
+    }
+}
+
 @Suite("OCPP engine: the connection loop, outbound validation, paired log rows, command effects")
 struct OCPPEngineTests {
     static let configuration = #"{"configurationKey":[{"key":"HeartbeatInterval","readonly":false,"value":"300"}]}"#
@@ -104,7 +118,7 @@ struct OCPPEngineTests {
                 }
             }
             let series = #"ocpp_refused_frames_total{kind="handler_failure"}"#
-            let before = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) } ?? 0
+            let before = try await client.metric(series) ?? 0
             let charger = try await TestCharger.connect(dependencies.ocpp.with(protocols: [handlers]))
             try await charger.send(#"[2,"a1","Authorize",{"idTag":"TAG-1"}]"#)
             let frame = try await charger.nextFrame()
@@ -112,7 +126,7 @@ struct OCPPEngineTests {
             #expect(!text.contains(parent), "the bad response reached the wire: \(text)")
             guard case .array(let error) = try JSONParser.parse(text) else { throw TestChargerError.notText(frame) }
             #expect(error.count == 5 && error[0] == .int(4) && error[1] == .string("a1") && error[2] == .string("InternalError"), "\(text)")
-            let after = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) }
+            let after = try await client.metric(series)
             #expect(after == before + 1, "\(series) went from \(before) to \(String(describing: after))")
             await charger.close()
         }
@@ -121,9 +135,7 @@ struct OCPPEngineTests {
     @Test("the message log holds one row per exchange, inbound and outbound, each with its message id, action and answer")
     func pairedLogRows() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let admin = try await client.adminToken()
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
-            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
             // The charger's CALLs: one answered, one refused.
             try await charger.send(#"[2,"hb1","Heartbeat",{}]"#)
             #expect(try await charger.next().first == .int(3))
@@ -171,9 +183,7 @@ struct OCPPEngineTests {
     @Test("a passthrough ChangeConfiguration of AuthorizationKey switches the stored password exactly when the charger accepts")
     func passthroughAuthorizationKey() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let admin = try await client.adminToken()
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
-            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let (_, charger) = try await client.connectStationCP1(dependencies)
             let commands = dependencies.ocpp.commands
             func change(to key: String) -> JSONValue {
                 .object(JSONObject([("key", .string("AuthorizationKey")), ("value", .string(key))]))
@@ -214,9 +224,7 @@ struct OCPPEngineTests {
     @Test("a charger's CALLRESULT that breaks its schema fails the call naming the field, and is a 502 problem over REST")
     func invalidChargerAnswer() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let admin = try await client.adminToken()
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
-            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
 
             let direct = Task { try await charger.connection.call(OCPP16.Reset.self, .init(type: .soft)) }
             try await charger.answerCall("Reset", with: #"{"status":"Maybe"}"#)
@@ -229,14 +237,14 @@ struct OCPPEngineTests {
             }
 
             let series = #"ocpp_refused_frames_total{kind="charger_response"}"#
-            let before = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) } ?? 0
+            let before = try await client.metric(series) ?? 0
             let answering = Task { try await charger.answerCall("Reset", with: #"{"status":"Maybe"}"#, within: .seconds(20)) }
             let reply = try await client.call(.post, "/api/v1/stations/CP1/commands/reset", token: admin, json: ["type": "Soft"])
             _ = try await answering.value
             #expect(reply.status == .badGateway, "\(reply.object)")
             #expect(reply.fieldErrors == ["response.status"], "\(reply.object)")
             #expect((reply["detail"] as? String)?.contains("status") == true, "\(reply.object)")
-            let after = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) }
+            let after = try await client.metric(series)
             #expect(after == before + 1)
             await charger.close()
         }
@@ -245,11 +253,9 @@ struct OCPPEngineTests {
     @Test("a request of ours that breaks its schema is never sent: invalidRequest, counted as our_request")
     func invalidRequestIsNotSent() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let admin = try await client.adminToken()
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
-            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let (_, charger) = try await client.connectStationCP1(dependencies)
             let series = #"ocpp_refused_frames_total{kind="our_request"}"#
-            let before = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) } ?? 0
+            let before = try await client.metric(series) ?? 0
             let request = OCPP16.RemoteStartTransaction.Request(connectorId: 1, idTag: String(repeating: "T", count: 21))
             do {
                 _ = try await dependencies.ocpp.commands.send(OCPP16.RemoteStartTransaction.self, request, to: "CP1")
@@ -260,7 +266,7 @@ struct OCPPEngineTests {
             try await Task.sleep(for: .milliseconds(100))
             #expect(try await charger.channel.readOutbound(as: WebSocketFrame.self) == nil, "nothing was sent")
             #expect(charger.connection.outbound.depth == 0)
-            let after = try await client.execute(uri: "/metrics", method: .get) { metricValue(String(buffer: $0.body), series) }
+            let after = try await client.metric(series)
             #expect(after == before + 1)
             await charger.close()
         }
@@ -269,9 +275,7 @@ struct OCPPEngineTests {
     @Test("the passthrough gets the typed commands' effects: availability and configuration answers are kept")
     func passthroughAvailabilityAndConfiguration() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let admin = try await client.adminToken()
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
-            let charger = try await TestCharger.connect(dependencies.ocpp, register: true)
+            let (_, charger) = try await client.connectStationCP1(dependencies)
             let commands = dependencies.ocpp.commands
             #expect(try await dependencies.stations.station("CP1")?.status == .active)
 

@@ -53,7 +53,9 @@ struct SessionIndexTests {
                     VALUES ('CP-7', 1, 'CP-7', 'active', '1.6', 'accepted', 0, 0)
                     """)
                 // Keys as version 8 made them (station|connector|idTag|start|meterStart); this tag holds a "|".
-                for (id, transaction, tag) in [("s1", 1, "TAG|ONE"), ("s2", 2, "TWO")] {
+                // Two of interest, then enough more that the rewrite crosses a page (1,000 rows).
+                let filler = (3...1_205).map { ("s\($0)", $0, "T\($0)") }
+                for (id, transaction, tag) in [("s1", 1, "TAG|ONE"), ("s2", 2, "TWO")] + filler {
                     try connection.run(
                         """
                         INSERT INTO charging_sessions (id, version, transaction_id, start_key, station_id, connector_id, id_tag,
@@ -65,13 +67,17 @@ struct SessionIndexTests {
             await database.close()
             let upgraded = try await Database.open(path: path, migrations: Schema.migrations)
             let keys = try await upgraded.read { connection in
-                try connection.query("SELECT start_key FROM charging_sessions ORDER BY id") { try $0.get(0, as: String.self) }
+                try connection.query("SELECT id_tag, start_key FROM charging_sessions ORDER BY transaction_id") {
+                    (try $0.get(0, as: String.self), try $0.get(1, as: String.self))
+                }
             }
             await upgraded.close()
-            #expect(
-                keys == ["TAG|ONE", "TWO"].map {
-                    ChargingSession.startKey(stationID: "CP-7", connectorID: 2, idTag: $0, startedAt: started, meterStartWh: -5)
-                })
+            #expect(keys.count == 1_205)
+            #expect(keys.prefix(2).map(\.0) == ["TAG|ONE", "TWO"])
+            let wrong = keys.filter { tag, key in
+                key != ChargingSession.startKey(stationID: "CP-7", connectorID: 2, idTag: tag, startedAt: started, meterStartWh: -5)
+            }
+            #expect(wrong.isEmpty, "\(wrong.prefix(3))")
         }
     }
 }

@@ -100,11 +100,12 @@ enum Identifiers {
     /// on a random page of its own, which would be one more page written per message.
     static func make(at date: Date = Date()) -> String {
         var generator = SystemRandomNumberGenerator()
-        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        // 48 bits of milliseconds reach the year 10889; a clock outside them is clamped, not a trap.
+        let milliseconds = UInt64(min(max(0, date.timeIntervalSince1970 * 1000), Double(0xFFFF_FFFF_FFFF)))
         let random = generator.next() as UInt64
         let more = generator.next() as UInt64
         // 48 bits of time, version 7, 12 random bits; variant 0b10, 62 random bits.
-        let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | (random & 0x0FFF)
+        let high = milliseconds << 16 | 0x7000 | (random & 0x0FFF)
         let low = (more & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         let bytes = (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
             + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }

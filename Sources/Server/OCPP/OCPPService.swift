@@ -139,11 +139,7 @@ struct OCPPService: Sendable {
             logger.info("a new connection replaces the previous one")
             replaced.close(code: .policyViolation)
         } else {
-            do {
-                try await setOnline(connection.chargePointID, true)
-            } catch {
-                logger.error("could not mark the station online", metadata: ["error": .string("\(error)")])
-            }
+            await setOnline(connection.chargePointID, true, logger: logger)
         }
         metrics.connected.set(Int64(registry.count))
         logger.info("charge point connected")
@@ -155,23 +151,25 @@ struct OCPPService: Sendable {
     private func disconnected(_ connection: ChargePointConnection, logger: Logger) async {
         connection.closed()
         if registry.unregister(connection) {
-            do {
-                try await setOnline(connection.chargePointID, false)
-            } catch {
-                logger.error("could not mark the station offline", metadata: ["error": .string("\(error)")])
-            }
+            await setOnline(connection.chargePointID, false, logger: logger)
         }
         metrics.connected.set(Int64(registry.count))
         logger.info("charge point disconnected")
     }
 
-    private func setOnline(_ stationID: String, _ online: Bool) async throws {
+    /// Marks the station online or offline; a failure is logged, as the connection goes on either way.
+    private func setOnline(_ stationID: String, _ online: Bool, logger: Logger) async {
         let at = now()
-        _ = try await stations.update(stationID, expectedVersion: nil, now: at) { station in
-            station.online = online
-            station.lastSeenAt = at
+        do {
+            _ = try await stations.update(stationID, expectedVersion: nil, now: at) { station in
+                station.online = online
+                station.lastSeenAt = at
+            }
+            try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
+        } catch {
+            logger.error(
+                "could not mark the station \(online ? "online" : "offline")", metadata: ["error": .string("\(error)")])
         }
-        try await monitoring.stationConnectivityChanged(stationID: stationID, online: online, at: at)
     }
 
     // MARK: Messages
