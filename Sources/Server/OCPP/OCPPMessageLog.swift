@@ -111,10 +111,15 @@ final class OCPPRecorder: Sendable {
     static let chunkSize = 256
 
     func flush() async throws {
-        let batch = pending.withLock { pending -> Pending in
+        var batch = pending.withLock { pending -> Pending in
             defer { pending = Pending() }
             return pending
         }
+        // Grouped by station, each chunk touches a few leaves of the per-station indexes instead
+        // of one per station: in arrival order a 256-row chunk from 100 chargers rewrote ~100
+        // index pages per commit, most of the WAL volume. Order within a station is kept.
+        batch.messages = Self.groupedByStation(batch.messages, \.stationId)
+        batch.meterValues = Self.groupedByStation(batch.meterValues, \.stationID)
         var chunks: [@Sendable (Connection) throws -> Void] = []
         for start in stride(from: 0, to: batch.messages.count, by: Self.chunkSize) {
             let chunk = batch.messages[start..<min(batch.messages.count, start + Self.chunkSize)]
@@ -177,6 +182,16 @@ final class OCPPRecorder: Sendable {
         // All chunks queued at once: the writer takes one per commit while it keeps up and more
         // when this lane falls behind; none is a long stall for the requests it shares a commit with.
         try await database.writeAll(background: true, chunks)
+    }
+
+    /// `rows` ordered by station, keeping their order within each station.
+    static func groupedByStation<Row>(_ rows: [Row], _ station: (Row) -> String) -> [Row] {
+        rows.enumerated()
+            .sorted { left, right in
+                let (a, b) = (station(left.element), station(right.element))
+                return a != b ? a < b : left.offset < right.offset
+            }
+            .map(\.element)
     }
 
     func recent(stationID: String, limit: Int) async throws -> [OCPPLogEntry] {
