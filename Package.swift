@@ -74,6 +74,11 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // Compiled into the binary: the dashboard works from any directory, offline.
+            resources: [
+                .embedInCode("Dashboard/Assets/dashboard.css"),
+                .embedInCode("Dashboard/Assets/dashboard.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

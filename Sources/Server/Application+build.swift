@@ -51,6 +51,10 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
+    let webSessions = WebSessionService(
+        database: dependencies.database, revocations: dependencies.tokens.revocations,
+        lifetime: dependencies.configuration.dashboard.sessionLifetime, now: dependencies.now)
+    routes.add(middleware: DashboardMiddleware(sessions: webSessions))
     routes.add(middleware: RoutePolicyMiddleware())
 
     let now = dependencies.now
@@ -77,5 +81,8 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     ).addRoutes(to: routes)
     AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
     ocppController.addRoutes(to: routes)
+    if dependencies.configuration.dashboard.enabled {
+        DashboardController(dependencies: dependencies, sessions: webSessions, ocpp: ocppController).addRoutes(to: routes)
+    }
     return router
 }

@@ -37,6 +37,7 @@ struct AppConfiguration: Sendable {
     var eventHeartbeat: Duration
     var ocpp: OCPPService.Settings
     var ocppMessageRetention: Duration
+    var dashboard: DashboardSettings
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -161,6 +162,13 @@ extension ConfigurationKey {
     static let ocppMessageRetentionDays = ConfigurationKey(
         name: "ocppMessageRetentionDays", help: "Days OCPP messages and meter values are kept", defaultDescription: "30")
 
+    static let uiEnabled = ConfigurationKey(
+        name: "uiEnabled", help: "Serve the operator dashboard at /ui (false: / and /ui answer 404)", defaultDescription: "true")
+    static let uiSessionHours = ConfigurationKey(
+        name: "uiSessionHours", help: "How long a dashboard sign-in lasts", defaultDescription: "12")
+    static let displayTimeZone = ConfigurationKey(
+        name: "displayTimeZone", help: "IANA time zone the dashboard shows times and days in", defaultDescription: "UTC")
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes,
         .httpHeaderTimeoutSeconds, .httpIdleTimeoutSeconds, .httpMaxHeaderBytes, .httpMaxConnections,
@@ -170,7 +178,7 @@ extension ConfigurationKey {
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
         .ocppMessageRetentionDays,
-        .sessionMaxBillableHours, .dbMaxPageCount,
+        .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
     ]
 }
 
@@ -285,7 +293,11 @@ extension AppConfiguration {
                 outboundQueueCapacity: try reader.integer(.ocppOutboundQueueSize, default: 16, in: 1...1000),
                 maxFrameSize: try reader.integer(.ocppMaxFrameBytes, default: 65_536, in: 1024...(16 << 20)),
                 autoRegister: try reader.choice(.ocppAutoRegister, default: BooleanSetting.false) == .true),
-            ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))))
+            ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))),
+            dashboard: DashboardSettings(
+                enabled: try reader.choice(.uiEnabled, default: BooleanSetting.true) == .true,
+                sessionLifetime: .seconds(3600 * (try reader.integer(.uiSessionHours, default: 12, in: 1...720))),
+                timeZone: try reader.timeZone(.displayTimeZone, default: "UTC")))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -341,6 +353,16 @@ private struct TypedReader {
                 allowed: "must be a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    func timeZone(_ key: ConfigurationKey, default defaultValue: String) throws -> TimeZone {
+        let identifier = try string(key, default: defaultValue)
+        guard let zone = TimeZone(identifier: identifier) else {
+            throw ConfigurationError(
+                key: key.name, value: identifier, source: sources.raw(key)?.source ?? "default",
+                allowed: "must be an IANA time zone such as Europe/Berlin or UTC")
+        }
+        return zone
     }
 
     func choice<T: CaseIterable & RawRepresentable>(_ key: ConfigurationKey, default defaultValue: T) throws -> T

@@ -13,7 +13,21 @@ enum Schema {
         Migration(version: 7, name: "ocpp_paired_log", sql: ocppPairedLog),
         Migration(version: 8, name: "meter_values_write_indexes", sql: meterValuesWriteIndexes),
         Migration(version: 9, name: "session_write_indexes", apply: sessionWriteIndexes),
+        Migration(version: 10, name: "web_sessions", sql: webSessions),
     ]
+
+    /// The dashboard's sign-ins: a random token in an HttpOnly cookie, stored as its SHA-256 hash
+    /// like refresh tokens, revoked with them ("sign out everywhere", a disabled account).
+    static let webSessions = """
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX web_sessions_user ON web_sessions (user_id);
+        """
 
     /// Every session start and stop wrote each index of `charging_sessions`, and those keyed by
     /// station (or tag) first put each write on a page of its own. The lookups of open sessions get

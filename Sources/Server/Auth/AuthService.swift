@@ -26,6 +26,16 @@ struct AuthService: Sendable {
     }
 
     func login(email: String, password: String) async throws -> TokenPair {
+        let user = try await checkCredentials(email: email, password: password)
+        let refresh = try await users.database.write { connection in
+            try tokens.insertRefreshToken(for: user.id, family: nil, in: connection)
+        }
+        return try await tokens.pair(for: user, refreshToken: refresh)
+    }
+
+    /// The active account these credentials belong to, with the login throttle applied: shared by
+    /// the API's login and the dashboard's sign-in.
+    func checkCredentials(email: String, password: String) async throws -> User {
         let throttleKey = "login-failures:" + email.lowercased()
         // The attempt is counted before the slow bcrypt check, atomically in the writer: however
         // many guesses arrive at once, at most `failureLimit` of them are checked per window.
@@ -39,10 +49,7 @@ struct AuthService: Sendable {
         // A failure keeps its reserved attempt: that is the count.
         guard let user, passwordMatches, user.status == .active else { throw AuthError.invalidCredentials }
         try await keyValue.delete(throttleKey)
-        let refresh = try await users.database.write { connection in
-            try tokens.insertRefreshToken(for: user.id, family: nil, in: connection)
-        }
-        return try await tokens.pair(for: user, refreshToken: refresh)
+        return user
     }
 
     func refresh(_ presented: String) async throws -> TokenPair {

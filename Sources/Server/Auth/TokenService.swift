@@ -161,10 +161,12 @@ struct TokenService: Sendable {
         }
     }
 
-    /// Revokes every refresh token of the user and every access token issued until now.
+    /// Revokes every refresh token and dashboard sign-in of the user and every access token issued until now.
     func revokeEverything(for userID: String, in connection: Connection, at date: Date) throws {
         try connection.run(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", date, userID)
+        try connection.run(
+            "UPDATE web_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", date, userID)
         try connection.run("UPDATE users SET tokens_valid_after = ? WHERE id = ?", date, userID)
     }
 

@@ -10,6 +10,10 @@ struct AppRequestContext: RequestContext {
     var identity: Identity?
     /// Why a presented token was refused, for the 401 a protected route gives.
     var authenticationFailure: AuthenticationFailure?
+    /// The dashboard user, from the session cookie (dashboard routes only; see `DashboardMiddleware`).
+    var webSession: WebSession?
+    /// A dashboard form's fields, already checked against the session's CSRF token.
+    var form = FormFields()
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -24,8 +24,36 @@ enum RoutePolicy {
     }
 
     static func access(method: String, pattern: String) -> Access? {
-        table[method + " " + pattern]
+        let key = method + " " + pattern
+        return table[key] ?? dashboardTable[key]
     }
+
+    /// The dashboard's routes (signed in by cookie, see `DashboardMiddleware`). Each that acts on
+    /// data names the API route it stands for: its access is that route's, narrowed to staff (the
+    /// dashboard is not for drivers). `DashboardTests` checks both.
+    static let dashboardTable: [String: Access] = [
+        "GET /": .anyone,
+        "GET /ui/assets/{name}": .anyone,
+        "GET /ui/login": .anyone,
+        "POST /ui/login": .anyone,
+        "POST /ui/logout": .anyone,
+        "POST /ui/logout-everywhere": .staff,
+        "GET /ui/events": .staff,
+        "GET /ui": .staff,
+        "GET /ui/stations": .staff,
+        "GET /ui/stations/{id}": .staff,
+        "POST /ui/stations/{id}/commands/{command}": .staff,
+    ]
+
+    /// The API route each dashboard route acts through.
+    static let dashboardCounterparts: [String: String] = [
+        "POST /ui/logout-everywhere": "POST /api/v1/auth/logout-all",
+        "GET /ui/events": "GET /api/v1/events",
+        "GET /ui": "GET /api/v1/analytics/sessions",
+        "GET /ui/stations": "GET /api/v1/stations",
+        "GET /ui/stations/{id}": "GET /api/v1/stations/{id}/ocpp-log",
+        "POST /ui/stations/{id}/commands/{command}": "POST /api/v1/stations/{id}/commands/{command}",
+    ]
 
     static let table: [String: Access] = [
         "GET /health": .anyone,

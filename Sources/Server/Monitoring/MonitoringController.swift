@@ -35,44 +35,48 @@ struct MonitoringController {
                 to: try parameters.date("to"), limit: parameters["limit"] == nil ? 1000 : limit)
             return try jsonResponse(["items": entries])
         }
-        router.get("/api/v1/events") { request, context in
-            let stationFilter = request.uri.queryParameters.text("stationId")
-            let lastEventID = request.headers[.lastEventID].flatMap { Int64($0) }
-            let (backlog, stream) = events.subscribe(after: lastEventID)
-            let heartbeat = heartbeatInterval
-            let body = ResponseBody { writer in
-                func matches(_ event: LiveEvent) -> Bool { stationFilter == nil || event.stationID == stationFilter }
-                try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-                for event in backlog where matches(event) { try await writer.write(Self.frame(event)) }
-                // Events and heartbeat comments interleave; the stream ends when the client goes.
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    let (ticks, tick) = AsyncStream.makeStream(of: LiveEvent?.self)
-                    group.addTask {
-                        for await event in stream { tick.yield(event) }
-                        tick.finish()
-                    }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: heartbeat)
-                            tick.yield(nil)
-                        }
-                    }
-                    for await item in ticks {
-                        if let event = item {
-                            if matches(event) { try await writer.write(Self.frame(event)) }
-                        } else {
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                        }
-                    }
-                    group.cancelAll()
-                }
-                try await writer.finish(nil)
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive"],
-                body: body)
+        router.get("/api/v1/events") { request, _ in
+            Self.eventStream(
+                events: events, heartbeat: heartbeatInterval, stationFilter: request.uri.queryParameters.text("stationId"),
+                lastEventID: request.headers[.lastEventID].flatMap { Int64($0) })
         }
+    }
+
+    /// A Server-Sent Events response: the buffered events after `lastEventID`, then live ones, with
+    /// heartbeat comments between; shared by the API's stream and the dashboard's.
+    static func eventStream(events: EventBus, heartbeat: Duration, stationFilter: String?, lastEventID: Int64?) -> Response {
+        let (backlog, stream) = events.subscribe(after: lastEventID)
+        let body = ResponseBody { writer in
+            func matches(_ event: LiveEvent) -> Bool { stationFilter == nil || event.stationID == stationFilter }
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            for event in backlog where matches(event) { try await writer.write(Self.frame(event)) }
+            // Events and heartbeat comments interleave; the stream ends when the client goes.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let (ticks, tick) = AsyncStream.makeStream(of: LiveEvent?.self)
+                group.addTask {
+                    for await event in stream { tick.yield(event) }
+                    tick.finish()
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: heartbeat)
+                        tick.yield(nil)
+                    }
+                }
+                for await item in ticks {
+                    if let event = item {
+                        if matches(event) { try await writer.write(Self.frame(event)) }
+                    } else {
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    }
+                }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive"],
+            body: body)
     }
 
     static func frame(_ event: LiveEvent) -> ByteBuffer {

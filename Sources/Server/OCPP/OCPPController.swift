@@ -170,7 +170,8 @@ struct OCPPController {
         }
     }
 
-    private func typedCommand(_ command: String, station stationID: String, input: CommandInput) async throws -> JSONValue {
+    /// Validates and sends one of the typed commands; the dashboard sends its commands through here too.
+    func typedCommand(_ command: String, station stationID: String, input: CommandInput) async throws -> JSONValue {
         guard let view = try await stations.get(stationID) else { throw APIError.notFound("no station \(stationID)") }
         var validator = Validator()
         func connector(allowZero: Bool = false) -> Int? {

@@ -1,0 +1,253 @@
+import Foundation
+import Hummingbird
+import OCPP
+import Storage
+
+/// The operator dashboard at `/ui`: server-rendered pages over the same services as the REST
+/// API. Who may open each route is `RoutePolicy`'s, like every API route; the cookie, the CSRF
+/// check and the error pages are `DashboardMiddleware`'s.
+struct DashboardController {
+    let dependencies: AppDependencies
+    let sessions: WebSessionService
+    let ocpp: OCPPController
+
+    var format: DisplayFormat { DisplayFormat(timeZone: dependencies.configuration.dashboard.timeZone) }
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/") { _, _ in DashboardMiddleware.redirect(to: "/ui") }
+        router.get("/ui/assets/{name}") { request, context in
+            guard let asset = DashboardAsset.all[try context.parameters.require("name")] else {
+                throw APIError.notFound("no such asset")
+            }
+            return asset.response(ifNoneMatch: request.headers[.ifNoneMatch])
+        }
+        router.get("/ui/login") { request, context in
+            if context.webSession != nil { return DashboardMiddleware.redirect(to: "/ui") }
+            return DashboardLayout.response(SignInPage.render(next: request.uri.queryParameters.text("next"), problem: nil))
+        }
+        router.post("/ui/login") { _, context in try await signIn(context) }
+        router.post("/ui/logout") { request, context in
+            if let token = DashboardMiddleware.cookie(WebSessionService.cookieName, in: request) { try await sessions.end(token) }
+            return DashboardMiddleware.redirect(to: "/ui/login", headers: [.setCookie: Self.expiredCookie])
+        }
+        router.post("/ui/logout-everywhere") { _, context in
+            try await dependencies.auth.logoutEverywhere(try context.requireSignedIn().userID)
+            return DashboardMiddleware.redirect(to: "/ui/login", headers: [.setCookie: Self.expiredCookie])
+        }
+        router.get("/ui/events") { request, _ in
+            MonitoringController.eventStream(
+                events: dependencies.events, heartbeat: dependencies.configuration.eventHeartbeat, stationFilter: nil,
+                lastEventID: request.headers[.lastEventID].flatMap { Int64($0) })
+        }
+        router.get("/ui") { request, context in
+            let stats = try await overviewStats()
+            if request.uri.queryParameters.text("fragment") == "stats" { return DashboardLayout.response(stats) }
+            return DashboardLayout.response(
+                DashboardLayout.page(
+                    title: "Overview", current: "/ui", session: context.webSession, OverviewPage.render(stats: stats)))
+        }
+        router.get("/ui/stations") { request, context in
+            let filter = try StationListFilter(request.uri.queryParameters)
+            let table = try await stationTable(filter)
+            if request.uri.queryParameters.text("fragment") == "table" { return DashboardLayout.response(table) }
+            return DashboardLayout.response(
+                DashboardLayout.page(
+                    title: "Stations", current: "/ui/stations", session: context.webSession,
+                    StationPages.list(filter: filter, table: table)))
+        }
+        router.get("/ui/stations/{id}") { request, context in
+            let id = try context.parameters.require("id")
+            if request.uri.queryParameters.text("fragment") == "live" {
+                return DashboardLayout.response(try await stationLive(id))
+            }
+            let outcome = try await takeOutcome(request.uri.queryParameters.text("outcome"), context: context)
+            return try await stationPage(id, context: context, outcome: outcome)
+        }
+        router.post("/ui/stations/{id}/commands/{command}") { _, context in
+            let id = try context.parameters.require("id")
+            let command = try context.parameters.require("command")
+            let outcome: CommandOutcome
+            do {
+                let answer = try await ocpp.typedCommand(command, station: id, input: Self.commandInput(context.form))
+                outcome = CommandOutcome(command: command, ok: true, text: JSONWriter.string(answer))
+            } catch {
+                let problem = ProblemMiddleware.problem(for: error)
+                if problem.status == .notFound, problem.detail?.hasPrefix("no station") == true { throw problem }
+                let fields = (problem.errors ?? []).map { "\($0.field): \($0.message)" }
+                outcome = CommandOutcome(
+                    command: command, ok: false,
+                    text: ([problem.detail ?? problem.title] + fields).joined(separator: "; "))
+            }
+            // Post/redirect/get: reloading the page shows the answer again instead of resending the command.
+            let key = try await keepOutcome(outcome, context: context)
+            return DashboardMiddleware.redirect(to: DashboardLayout.stationPath(id) + "?outcome=" + key)
+        }
+    }
+
+    // MARK: Command outcomes
+
+    /// How long a command's answer waits to be shown on the page the command redirects to.
+    static let outcomeLifetime: Duration = .seconds(300)
+
+    private func keepOutcome(_ outcome: CommandOutcome, context: AppRequestContext) async throws -> String {
+        let key = Identifiers.randomToken(bytes: 16)
+        let stored = StoredOutcome(userID: try context.requireSignedIn().userID, outcome: outcome)
+        try await dependencies.keyValue.set(
+            Self.outcomePrefix + key, String(decoding: try JSONEncoder().encode(stored), as: UTF8.self), ttl: Self.outcomeLifetime)
+        return key
+    }
+
+    /// The outcome kept under `key` for this user; others' keys show nothing.
+    private func takeOutcome(_ key: String?, context: AppRequestContext) async throws -> CommandOutcome? {
+        guard let key, key.utf8.count <= 64, let userID = context.identity?.userID,
+            let text = try await dependencies.keyValue.getString(Self.outcomePrefix + key),
+            let stored = try? JSONDecoder().decode(StoredOutcome.self, from: Data(text.utf8)), stored.userID == userID
+        else { return nil }
+        return stored.outcome
+    }
+
+    static let outcomePrefix = "ui-outcome:"
+
+    private struct StoredOutcome: Codable {
+        var userID: String
+        var outcome: CommandOutcome
+    }
+
+    // MARK: Sign-in
+
+    static let expiredCookie = "\(WebSessionService.cookieName)=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"
+
+    private func signIn(_ context: AppRequestContext) async throws -> Response {
+        let email = context.form.text("email") ?? ""
+        let password = context.form["password"] ?? ""
+        let next = context.form.text("next")
+        func refused(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+            DashboardLayout.response(SignInPage.render(next: next, problem: message, email: email), status: status, headers: headers)
+        }
+        let user: User
+        do {
+            user = try await dependencies.auth.checkCredentials(email: email, password: password)
+        } catch AuthError.invalidCredentials {
+            return refused(.unauthorized, "Wrong email or password.")
+        } catch AuthError.throttled(let seconds) {
+            return refused(.tooManyRequests, "Too many failed sign-ins; try again in \(seconds) seconds.", headers: [.retryAfter: String(seconds)])
+        }
+        guard user.role != .driver else {
+            return refused(.forbidden, "The dashboard is for operators and admins. Drivers use the app.")
+        }
+        let token = try await sessions.start(for: user)
+        let maxAge = dependencies.configuration.dashboard.sessionLifetime.components.seconds
+        let cookie = "\(WebSessionService.cookieName)=\(token); Path=/ui; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
+        let target = next.flatMap { $0.hasPrefix("/ui") && !$0.hasPrefix("/ui/login") && !$0.contains("//") ? $0 : nil } ?? "/ui"
+        return DashboardMiddleware.redirect(to: target, headers: [.setCookie: cookie])
+    }
+
+    // MARK: Overview
+
+    private func overviewStats() async throws -> HTML {
+        let fleet = try await dependencies.stations.fleetCounts()
+        let open = try await dependencies.analytics.openCounts()
+        let zone = dependencies.configuration.dashboard.timeZone
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let now = dependencies.now()
+        let today = calendar.dateInterval(of: .day, for: now)!
+        let month = calendar.dateInterval(of: .month, for: now)!
+        let totals = try await dependencies.analytics.completedByStop(
+            [TimeBucket(start: today.start, end: today.end), TimeBucket(start: month.start, end: month.end)], stationID: nil)
+        return OverviewPage.stats(
+            fleet: fleet, activeSessions: open.activeSessions, openAlerts: open.unresolvedAlerts, today: totals[0],
+            month: totals[1], zone: zone)
+    }
+
+    // MARK: Stations
+
+    private func stationTable(_ filter: StationListFilter) async throws -> HTML {
+        let page = try await dependencies.stations.list(filter.query, page: PageRequest(limit: 50, cursor: filter.cursor))
+        return StationPages.table(page, filter: filter, format: format)
+    }
+
+    private func stationLive(_ id: String) async throws -> HTML {
+        guard let view = try await dependencies.stations.get(id) else { throw APIError.notFound("no station \(id)") }
+        let active = try await dependencies.sessions.list(
+            SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
+        var estimates: [String: CostBreakdown] = [:]
+        for session in active.items {
+            if let estimate = try await dependencies.sessions.estimate(session) { estimates[session.id] = estimate }
+        }
+        return StationPages.live(view, sessions: active.items, estimates: estimates, format: format)
+    }
+
+    private func stationPage(_ id: String, context: AppRequestContext, outcome: CommandOutcome?) async throws -> Response {
+        guard let view = try await dependencies.stations.get(id) else { throw APIError.notFound("no station \(id)") }
+        guard let session = context.webSession else { throw APIError.unauthorized(.missing) }
+        let live = try await stationLive(id)
+        let log = try await dependencies.ocpp.recorder.recent(stationID: id, limit: 50)
+        let history = try await dependencies.monitoring.history(stationID: id, from: nil, to: nil, limit: 50)
+        let tags = try await dependencies.drivers.idTags(status: .accepted, driverID: nil, kind: nil, page: PageRequest(limit: 200))
+        let active = try await dependencies.sessions.list(SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
+        let connected = dependencies.ocpp.registry.connection(id) != nil
+        let html = StationPages.detail(
+            view, connected: connected, live: live, log: log, history: history, tags: tags.items.map(\.id),
+            activeSessions: active.items, outcome: outcome, session: session, format: format)
+        return DashboardLayout.response(
+            DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))
+    }
+
+    static func commandInput(_ form: FormFields) -> OCPPController.CommandInput {
+        OCPPController.CommandInput(
+            connectorId: form.text("connectorId").flatMap { Int($0) }, idTag: form.text("idTag"),
+            sessionId: form.text("sessionId"), type: form.text("type"),
+            keys: form.text("keys").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+            key: form.text("key"), value: form["value"], message: form.text("message"))
+    }
+}
+
+/// What a charger answered to a command sent from the station page (or why it was not sent).
+struct CommandOutcome: Sendable, Codable {
+    var command: String
+    var ok: Bool
+    var text: String
+}
+
+/// The station list's filters, from the query string.
+struct StationListFilter: Sendable {
+    var text: String?
+    var status: StationStatus?
+    var online: Bool?
+    var cursor: String?
+
+    init(_ parameters: Parameters) throws {
+        var validator = Validator()
+        text = parameters.text("q").flatMap { $0.isEmpty ? nil : String($0.prefix(100)) }
+        status = parameters.text("status").flatMap { $0.isEmpty ? nil : validator.parse($0, as: StationStatus.self, field: "status") }
+        switch parameters.text("online") {
+        case nil, "": online = nil
+        case "true": online = true
+        case "false": online = false
+        default: validator.fail("online", "must be true or false")
+        }
+        cursor = parameters.text("cursor")
+        try validator.throwIfInvalid()
+    }
+
+    var query: StationQuery {
+        var query = StationQuery()
+        query.text = text
+        query.status = status
+        query.online = online
+        return query
+    }
+
+    /// The query string of these filters, for links that keep them.
+    func queryString(cursor: String? = nil) -> String {
+        var items: [URLQueryItem] = []
+        if let text { items.append(URLQueryItem(name: "q", value: text)) }
+        if let status { items.append(URLQueryItem(name: "status", value: status.rawValue)) }
+        if let online { items.append(URLQueryItem(name: "online", value: online ? "true" : "false")) }
+        if let cursor { items.append(URLQueryItem(name: "cursor", value: cursor)) }
+        var components = URLComponents()
+        components.queryItems = items
+        return components.percentEncodedQuery ?? ""
+    }
+}
