@@ -220,16 +220,42 @@ struct DashboardTests {
         try await withApp(withAdmin) { client, _ async throws in
             let admin = try await client.adminToken()
             _ = try await client.makeUser("operator", email: "op@example.com", adminToken: admin)
-            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            let ids = try await Self.billedSession(client, admin: admin)
             var operatorBrowser = DashboardBrowser(client: client)
             _ = try await operatorBrowser.signIn("op@example.com", "password-123")
+            var adminBrowser = DashboardBrowser(client: client)
+            _ = try await adminBrowser.signIn(adminEmail, adminPassword)
             let anonymous = DashboardBrowser(client: client)
-            for (route, access) in RoutePolicy.dashboardTable where route.hasPrefix("GET ") && access != .anyone && route != "GET /ui/events" {
-                let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: "S1")
+            for (route, access) in RoutePolicy.dashboardTable.sorted(by: { $0.key < $1.key })
+            where route.hasPrefix("GET ") && access != .anyone && route != "GET /ui/events" {
+                let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: ids[route] ?? "S1")
                 #expect(try await anonymous.get(path).status == .seeOther, "\(route) anonymous")
-                #expect(try await operatorBrowser.get(path).status == .ok, "\(route) operator")
+                let operatorStatus = try await operatorBrowser.get(path).status
+                #expect(operatorStatus == (access.allows(.operator) ? .ok : .forbidden), "\(route) operator")
+                #expect(try await adminBrowser.get(path).status == .ok, "\(route) admin")
             }
         }
+    }
+
+    /// A tariff, station S1 on it, and a session started and stopped by hand, so it is invoiced:
+    /// the ids the dashboard's `{id}` routes need.
+    static func billedSession(_ client: any TestClientProtocol, admin: String) async throws -> [String: String] {
+        let tariff = try await client.call(
+            .post, "/api/v1/tariffs", token: admin,
+            json: ["name": "Flat", "currency": "EUR", "energyPrice": "0.40", "taxRatePercent": "20"])
+        let tariffID = try #require(tariff["id"] as? String)
+        var station = stationBody("S1")
+        station["tariffId"] = tariffID
+        #expect(try await client.call(.post, "/api/v1/stations", token: admin, json: station).status == .created)
+        #expect(try await client.call(.put, "/api/v1/id-tags/RFID1", token: admin, json: ["status": "Accepted"]).status == .created)
+        let started = try await client.call(
+            .post, "/api/v1/sessions", token: admin,
+            json: ["stationId": "S1", "connectorId": 1, "idTag": "RFID1", "startedAt": "2026-11-28T10:00:00Z", "meterStartWh": 1000])
+        let sessionID = try #require(started["id"] as? String, "\(started.object)")
+        let stopped = try await client.call(
+            .post, "/api/v1/sessions/\(sessionID)/stop", token: admin, json: ["meterStopWh": 11_000, "stoppedAt": "2026-11-28T11:00:00Z"])
+        let invoiceID = try #require(stopped["invoiceId"] as? String, "\(stopped.object)")
+        return ["GET /ui/sessions/{id}": sessionID, "GET /ui/invoices/{id}": invoiceID, "GET /ui/tariffs/{id}": tariffID]
     }
 
     @Test("with the dashboard turned off, / and /ui answer 404")

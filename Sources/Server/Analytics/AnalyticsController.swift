@@ -130,7 +130,8 @@ struct AnalyticsController {
         return (from!, to!)
     }
 
-    private static func range(_ parameters: Parameters) throws -> (Date, Date, Granularity, TimeZone, String?) {
+    /// `from`, `to`, `groupBy`, `tz` and `stationId` of a series request; the dashboard's charts read the same.
+    static func range(_ parameters: Parameters) throws -> (Date, Date, Granularity, TimeZone, String?) {
         let (from, to) = try window(parameters)
         var validator = Validator()
         let granularity = validator.parse(parameters.text("groupBy") ?? "day", as: Granularity.self, field: "groupBy")

@@ -35,11 +35,7 @@ struct InvoicesController {
             let identity = try context.requireSignedIn()
             let id = try context.parameters.require("id")
             let (raw, body) = try await request.bodyAndJSON(as: PaymentRequest.self)
-            var validator = Validator()
-            validator.check(body.amount > .zero, "amount", "must be more than 0")
-            validator.text(body.method, "method", length: 1...50)
-            validator.text(body.reference, "reference", length: 0...200)
-            try validator.throwIfInvalid()
+            try Self.validate(body)
             _ = try await invoices.view(id, ownedByUser: Self.owner(identity))
             return try await idempotency.run(request, context: context, body: raw) { key in
                 let outcome = try await invoices.pay(
@@ -53,6 +49,15 @@ struct InvoicesController {
             let invoice = try await invoices.void(try context.parameters.require("id"))
             return try jsonResponse(InvoiceView(invoice: invoice, payments: []))
         }
+    }
+
+    /// The rules of a payment, for the API and the dashboard's payment form alike.
+    static func validate(_ payment: PaymentRequest) throws {
+        var validator = Validator()
+        validator.check(payment.amount > .zero, "amount", "must be more than 0")
+        validator.text(payment.method, "method", length: 1...50)
+        validator.text(payment.reference, "reference", length: 0...200)
+        try validator.throwIfInvalid()
     }
 
     /// Drivers see their own invoices only; staff see all.

@@ -276,6 +276,16 @@ struct SessionService: Sendable {
         return try? Self.price(session, until: until, inputs: inputs)
     }
 
+    /// The newest `limit` meter samples of a session, oldest first: the session page's chart.
+    func samples(of sessionID: String, limit: Int = 2_000) async throws -> [(at: Date, energyWh: Int64, powerW: Int64?)] {
+        try await database.read { connection in
+            try connection.query(
+                "SELECT at, energy_wh, power_w FROM session_samples WHERE session_id = ? ORDER BY at DESC LIMIT ?", sessionID, limit
+            ) { (at: try $0.get(0, as: Date.self), energyWh: try $0.get(1, as: Int64.self), powerW: try $0.get(2, as: Int64?.self)) }
+                .reversed()
+        }
+    }
+
     func session(_ id: String) async throws -> ChargingSession? {
         try await database.read { try TableStore<ChargingSession>.fetch(id, from: $0) }
     }

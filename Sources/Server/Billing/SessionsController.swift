@@ -130,8 +130,8 @@ struct SessionsController {
         Int((session.stoppedAt ?? sessions.now()).timeIntervalSince(session.startedAt).rounded())
     }
 
-    /// One row per session, the columns operators reconcile with.
-    private func csv(_ query: SessionQuery) async throws -> Response {
+    /// One row per session, the columns operators reconcile with (the dashboard's export button too).
+    func csv(_ query: SessionQuery) async throws -> Response {
         let rows = try await sessions.all(query, limit: exportLimit)
         var text =
             "session_id,transaction_id,station_id,connector_id,id_tag,driver_id,status,started_at,stopped_at,"

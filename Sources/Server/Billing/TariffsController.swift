@@ -112,32 +112,37 @@ struct TariffsController {
         }
         router.get("/api/v1/tariffs/{id}/quote") { request, context in
             let tariff = try await tariffs.tariff(try context.parameters.require("id"))
-            let parameters = request.uri.queryParameters
-            var validator = Validator()
-            let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
-            validator.check(energy.map { $0 >= .zero } ?? false, "energyKwh", "is required: a number of kWh ≥ 0")
-            validator.check(
-                energy.map { $0 <= Plausible.quoteEnergyKwh } ?? true, "energyKwh",
-                "must be at most \(Plausible.quoteEnergyKwh.formatted(minimumFractionDigits: 0))")
-            let minutes = parameters.text("durationMinutes").flatMap(Decimal6.init)
-            validator.check(minutes.map { $0 >= .zero } ?? false, "durationMinutes", "is required: minutes ≥ 0")
-            validator.check(
-                minutes.map { $0 <= Self.maxQuoteMinutes } ?? true, "durationMinutes",
-                "must be at most \(Self.maxQuoteMinutes.formatted(minimumFractionDigits: 0)) (one year)")
-            let membership = validator.parse(parameters.text("membership"), as: Membership.self, field: "membership")
-            let now = now()
-            let startAt = try parameters.date("startAt") ?? now
-            validator.check(
-                startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
-                "must be after 2010-01-01 and at most a year ahead of now")
-            try validator.throwIfInvalid()
-            let seconds = Double(minutes!.micros) * 60 / Double(Decimal6.scale)
-            // Both bounded above, so these fit: at most 10^12 Wh and one year of seconds.
-            let usage = ChargeUsage(
-                startedAt: startAt, stoppedAt: startAt.addingTimeInterval(seconds),
-                energyWh: Rounding.halfUp(energy!.micros, dividedBy: 1000) ?? 0, membership: membership)
-            return try jsonResponse(try TariffCalculator(tariff: tariff).cost(of: usage))
+            return try jsonResponse(try quote(tariff, request.uri.queryParameters))
         }
+    }
+
+    /// The cost of a charge under `tariff` from `energyKwh`, `durationMinutes`, `membership` and
+    /// `startAt`: the API's quote and the dashboard's calculator.
+    func quote(_ tariff: Tariff, _ parameters: Parameters) throws -> CostBreakdown {
+        var validator = Validator()
+        let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
+        validator.check(energy.map { $0 >= .zero } ?? false, "energyKwh", "is required: a number of kWh ≥ 0")
+        validator.check(
+            energy.map { $0 <= Plausible.quoteEnergyKwh } ?? true, "energyKwh",
+            "must be at most \(Plausible.quoteEnergyKwh.formatted(minimumFractionDigits: 0))")
+        let minutes = parameters.text("durationMinutes").flatMap(Decimal6.init)
+        validator.check(minutes.map { $0 >= .zero } ?? false, "durationMinutes", "is required: minutes ≥ 0")
+        validator.check(
+            minutes.map { $0 <= Self.maxQuoteMinutes } ?? true, "durationMinutes",
+            "must be at most \(Self.maxQuoteMinutes.formatted(minimumFractionDigits: 0)) (one year)")
+        let membership = validator.parse(parameters.text("membership"), as: Membership.self, field: "membership")
+        let now = now()
+        let startAt = try parameters.date("startAt") ?? now
+        validator.check(
+            startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
+            "must be after 2010-01-01 and at most a year ahead of now")
+        try validator.throwIfInvalid()
+        let seconds = Double(minutes!.micros) * 60 / Double(Decimal6.scale)
+        // Both bounded above, so these fit: at most 10^12 Wh and one year of seconds.
+        let usage = ChargeUsage(
+            startedAt: startAt, stoppedAt: startAt.addingTimeInterval(seconds),
+            energyWh: Rounding.halfUp(energy!.micros, dividedBy: 1000) ?? 0, membership: membership)
+        return try TariffCalculator(tariff: tariff).cost(of: usage)
     }
 
     static let maxQuoteMinutes = Decimal6(integer: 366 * 24 * 60)

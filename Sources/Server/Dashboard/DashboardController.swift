@@ -60,7 +60,7 @@ struct DashboardController {
             if request.uri.queryParameters.text("fragment") == "live" {
                 return DashboardLayout.response(try await stationLive(id))
             }
-            let outcome = try await takeOutcome(request.uri.queryParameters.text("outcome"), context: context)
+            let outcome = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return try await stationPage(id, context: context, outcome: outcome)
         }
         router.post("/ui/stations/{id}/commands/{command}") { _, context in
@@ -70,35 +70,40 @@ struct DashboardController {
             do {
                 let answer = try await ocpp.typedCommand(command, station: id, input: Self.commandInput(context.form))
                 outcome = CommandOutcome(command: command, ok: true, text: JSONWriter.string(answer))
+            } catch let error as APIError where error.status == .notFound && error.detail?.hasPrefix("no station") == true {
+                throw error
             } catch {
-                let problem = ProblemMiddleware.problem(for: error)
-                if problem.status == .notFound, problem.detail?.hasPrefix("no station") == true { throw problem }
-                let fields = (problem.errors ?? []).map { "\($0.field): \($0.message)" }
-                outcome = CommandOutcome(
-                    command: command, ok: false,
-                    text: ([problem.detail ?? problem.title] + fields).joined(separator: "; "))
+                outcome = try Self.failure(command, error)
             }
-            // Post/redirect/get: reloading the page shows the answer again instead of resending the command.
-            let key = try await keepOutcome(outcome, context: context)
-            return DashboardMiddleware.redirect(to: DashboardLayout.stationPath(id) + "?outcome=" + key)
+            return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
         }
+        addBillingRoutes(to: router)
+        addOperationsRoutes(to: router)
     }
 
-    // MARK: Command outcomes
+    // MARK: Outcomes of forms
 
-    /// How long a command's answer waits to be shown on the page the command redirects to.
+    /// How long a form's outcome waits to be shown on the page the form redirects to.
     static let outcomeLifetime: Duration = .seconds(300)
+    static let outcomePrefix = "ui-outcome:"
 
-    private func keepOutcome(_ outcome: CommandOutcome, context: AppRequestContext) async throws -> String {
+    private struct StoredOutcome: Codable {
+        var userID: String
+        var outcome: CommandOutcome
+    }
+
+    /// Redirects to `path`, which shows `outcome` once loaded (post/redirect/get: reloading does
+    /// not post the form again). The outcome is kept for this user only, for a few minutes.
+    func redirect(to path: String, with outcome: CommandOutcome, context: AppRequestContext) async throws -> Response {
         let key = Identifiers.randomToken(bytes: 16)
         let stored = StoredOutcome(userID: try context.requireSignedIn().userID, outcome: outcome)
         try await dependencies.keyValue.set(
             Self.outcomePrefix + key, String(decoding: try JSONEncoder().encode(stored), as: UTF8.self), ttl: Self.outcomeLifetime)
-        return key
+        return DashboardMiddleware.redirect(to: path + (path.contains("?") ? "&" : "?") + "outcome=" + key)
     }
 
     /// The outcome kept under `key` for this user; others' keys show nothing.
-    private func takeOutcome(_ key: String?, context: AppRequestContext) async throws -> CommandOutcome? {
+    func takeNotice(_ key: String?, context: AppRequestContext) async throws -> CommandOutcome? {
         guard let key, key.utf8.count <= 64, let userID = context.identity?.userID,
             let text = try await dependencies.keyValue.getString(Self.outcomePrefix + key),
             let stored = try? JSONDecoder().decode(StoredOutcome.self, from: Data(text.utf8)), stored.userID == userID
@@ -106,11 +111,17 @@ struct DashboardController {
         return stored.outcome
     }
 
-    static let outcomePrefix = "ui-outcome:"
+    /// A refused form as the message shown on the page; an unexpected error stays an error (500).
+    static func failure(_ action: String, _ error: any Error) throws -> CommandOutcome {
+        let problem = ProblemMiddleware.problem(for: error)
+        guard problem.status.code < 500 || [502, 503, 504, 507].contains(problem.status.code) else { throw error }
+        let fields = (problem.errors ?? []).map { "\($0.field): \($0.message)" }
+        return CommandOutcome(command: action, ok: false, text: ([problem.detail ?? problem.title] + fields).joined(separator: "; "))
+    }
 
-    private struct StoredOutcome: Codable {
-        var userID: String
-        var outcome: CommandOutcome
+    func requireSession(_ context: AppRequestContext) throws -> WebSession {
+        guard let session = context.webSession else { throw APIError.unauthorized(.missing) }
+        return session
     }
 
     // MARK: Sign-in
@@ -145,7 +156,7 @@ struct DashboardController {
     // MARK: Overview
 
     private func overviewStats() async throws -> HTML {
-        let fleet = try await dependencies.stations.fleetCounts()
+        let availability = try await dependencies.stations.availability()
         let open = try await dependencies.analytics.openCounts()
         let zone = dependencies.configuration.dashboard.timeZone
         var calendar = Calendar(identifier: .gregorian)
@@ -156,7 +167,7 @@ struct DashboardController {
         let totals = try await dependencies.analytics.completedByStop(
             [TimeBucket(start: today.start, end: today.end), TimeBucket(start: month.start, end: month.end)], stationID: nil)
         return OverviewPage.stats(
-            fleet: fleet, activeSessions: open.activeSessions, openAlerts: open.unresolvedAlerts, today: totals[0],
+            availability: availability, activeSessions: open.activeSessions, openAlerts: open.unresolvedAlerts, today: totals[0],
             month: totals[1], zone: zone)
     }
 
@@ -180,7 +191,7 @@ struct DashboardController {
 
     private func stationPage(_ id: String, context: AppRequestContext, outcome: CommandOutcome?) async throws -> Response {
         guard let view = try await dependencies.stations.get(id) else { throw APIError.notFound("no station \(id)") }
-        guard let session = context.webSession else { throw APIError.unauthorized(.missing) }
+        let session = try requireSession(context)
         let live = try await stationLive(id)
         let log = try await dependencies.ocpp.recorder.recent(stationID: id, limit: 50)
         let history = try await dependencies.monitoring.history(stationID: id, from: nil, to: nil, limit: 50)

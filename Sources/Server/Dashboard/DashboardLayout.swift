@@ -4,13 +4,17 @@ import Hummingbird
 /// The frame of every dashboard page and the formatting shared by the pages.
 enum DashboardLayout {
     /// The sections in the navigation, with the roles that see them (as their API routes allow).
-    static let sections: [(path: String, title: String)] = [
-        ("/ui", "Overview"), ("/ui/stations", "Stations"),
+    static let sections: [(path: String, title: String, adminOnly: Bool)] = [
+        ("/ui", "Overview", false), ("/ui/stations", "Stations", false), ("/ui/sessions", "Sessions", false),
+        ("/ui/invoices", "Invoices", false), ("/ui/id-tags", "Id tags", false), ("/ui/tariffs", "Tariffs", false),
+        ("/ui/alerts", "Alerts", false), ("/ui/analytics", "Analytics", false), ("/ui/users", "Users", true),
+        ("/ui/system", "System", false),
     ]
 
     static func page(title: String, current: String?, session: WebSession?, live: Bool = true, _ content: HTML) -> HTML {
+        let visible = sections.filter { !$0.adminOnly || session?.identity.role == .admin }
         let navigation = HTML(
-            sections.map { section -> HTML in
+            visible.map { section -> HTML in
                 section.path == current
                     ? "<a href=\"\(section.path)\" aria-current=\"page\">\(section.title)</a>"
                     : "<a href=\"\(section.path)\">\(section.title)</a>"
@@ -54,12 +58,34 @@ enum DashboardLayout {
     }
 
     /// `/ui/stations/{id}` for a station id, the id escaped as one path segment.
-    static func stationPath(_ id: String) -> String {
-        "/ui/stations/" + (id.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? id)
+    static func stationPath(_ id: String) -> String { "/ui/stations/" + segment(id) }
+
+    /// `value` escaped as one path segment.
+    static func segment(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? value
     }
 
     private static let unreservedCharacters = CharacterSet(
         charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func table(id: String? = nil, _ headers: [String], _ rows: [HTML], empty: String) -> HTML {
+        guard !rows.isEmpty else { return "<p class=\"muted\">\(empty)</p>" }
+        let identifier: HTML = id.map { " id=\"\($0)\"" } ?? .empty
+        return """
+            <table\(identifier)>
+              <thead><tr>\(HTML(headers.map { "<th>\($0)</th>" }))</tr></thead>
+              <tbody>\(rows)</tbody>
+            </table>
+            """
+    }
+
+    /// A select's options, `selected` marked.
+    static func options(_ values: [(value: String, label: String)], selected: String?) -> HTML {
+        HTML(
+            values.map { option -> HTML in
+                "<option value=\"\(option.value)\"\(HTML(stringLiteral: option.value == selected ? " selected" : ""))>\(option.label)</option>"
+            })
+    }
 
     static func csrfField(_ session: WebSession) -> HTML {
         "<input type=\"hidden\" name=\"_csrf\" value=\"\(session.csrfToken)\">"
@@ -101,6 +127,27 @@ enum DashboardLayout {
 /// Times, energy and money as the dashboard shows them, in the configured display time zone.
 struct DisplayFormat: Sendable {
     let timeZone: TimeZone
+
+    var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
+
+    /// Local midnight of a `yyyy-MM-dd` day.
+    func startOfDay(_ day: String) -> Date? {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1970...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
+            return nil
+        }
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+    }
+
+    /// The `yyyy-MM-dd` of `date` in the display zone, as a date input takes it.
+    func day(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
 
     func time(_ date: Date?) -> String {
         guard let date else { return "—" }

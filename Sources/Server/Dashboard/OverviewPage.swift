@@ -13,7 +13,7 @@ enum OverviewPage {
     }
 
     static func stats(
-        fleet: (online: Int, offline: Int, connectors: [String: Int]), activeSessions: Int, openAlerts: Int,
+        availability: Availability, activeSessions: Int, openAlerts: Int,
         today: AnalyticsService.SessionBucket, month: AnalyticsService.SessionBucket, zone: TimeZone
     ) -> HTML {
         func card(_ label: String, _ value: String, id: String) -> HTML {
@@ -24,13 +24,15 @@ enum OverviewPage {
         }
         let connectorRows = HTML(
             ConnectorStatus.allCases.map { status -> HTML in
-                let count = fleet.connectors[status.rawValue] ?? 0
+                let count = availability.connectorsByStatus[status.rawValue] ?? 0
                 return "<tr><td><span class=\"badge status-\(status.rawValue.lowercased())\">\(status.rawValue)</span></td><td data-connector-count=\"\(status.rawValue)\">\(count)</td></tr>"
             })
+        // As the API's overview counts them: decommissioned stations are not part of the fleet.
+        let inService = availability.stations - (availability.stationsByStatus[StationStatus.decommissioned.rawValue] ?? 0)
         return """
             <div class="cards">
-              \(card("stations online", String(fleet.online), id: "stations-online"))
-              \(card("stations offline", String(fleet.offline), id: "stations-offline"))
+              \(card("stations online", String(availability.online), id: "stations-online"))
+              \(card("stations offline", String(inService - availability.online), id: "stations-offline"))
               \(card("charging now", String(activeSessions), id: "sessions-active"))
               \(card("open alerts", String(openAlerts), id: "alerts-open"))
               \(card("energy today", DisplayFormat.energy(today.energyWh), id: "energy-today"))

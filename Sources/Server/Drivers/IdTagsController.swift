@@ -22,21 +22,7 @@ struct IdTagsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.put("/api/v1/id-tags/{idTag}") { request, context in
-            let tag = try Self.tag(context)
-            let body = try await request.decodeJSON(as: PutRequest.self)
-            var validator = Validator()
-            let status = validator.parse(body.status, as: IdTagStatus.self, field: "status")
-            if let parent = body.parentIdTag {
-                validator.check(IdTag.isValid(parent), "parentIdTag", "must be 1–20 printable ASCII characters")
-            }
-            if let limit = body.maxActiveTransactions {
-                validator.check(limit >= 1 && limit <= 100, "maxActiveTransactions", "must be from 1 to 100")
-            }
-            try validator.throwIfInvalid()
-            let idTag = IdTag(
-                id: tag, status: status!, kind: .rfid, driverId: body.driverId, expiresAt: body.expiresAt,
-                parentIdTag: body.parentIdTag, maxActiveTransactions: body.maxActiveTransactions, now: now())
-            let (stored, created) = try await repository.upsert(idTag)
+            let (stored, created) = try await put(try Self.tag(context), try await request.decodeJSON(as: PutRequest.self))
             return try jsonResponse(stored, status: created ? .created : .ok)
         }
         router.get("/api/v1/id-tags/{idTag}") { _, context in
@@ -73,6 +59,23 @@ struct IdTagsController {
             let info = try await authorizer.authorize(tag, forStartTransaction: body.forStartTransaction ?? false)
             return try jsonResponse(["idTagInfo": info])
         }
+    }
+
+    /// Creates or replaces a tag: the API's PUT and the dashboard's tag form. Returns whether it is new.
+    func put(_ tag: String, _ body: PutRequest) async throws -> (IdTag, created: Bool) {
+        var validator = Validator()
+        let status = validator.parse(body.status, as: IdTagStatus.self, field: "status")
+        if let parent = body.parentIdTag {
+            validator.check(IdTag.isValid(parent), "parentIdTag", "must be 1–20 printable ASCII characters")
+        }
+        if let limit = body.maxActiveTransactions {
+            validator.check(limit >= 1 && limit <= 100, "maxActiveTransactions", "must be from 1 to 100")
+        }
+        try validator.throwIfInvalid()
+        let idTag = IdTag(
+            id: tag, status: status!, kind: .rfid, driverId: body.driverId, expiresAt: body.expiresAt,
+            parentIdTag: body.parentIdTag, maxActiveTransactions: body.maxActiveTransactions, now: now())
+        return try await repository.upsert(idTag)
     }
 
     private static func tag(_ context: AppRequestContext) throws -> String {

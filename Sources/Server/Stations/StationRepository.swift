@@ -134,27 +134,6 @@ struct StationRepository: Sendable {
 
     // MARK: Connectors
 
-    /// Stations in service (not decommissioned) by whether they are connected, and their
-    /// connectors by status: the dashboard's overview, in one snapshot.
-    func fleetCounts() async throws -> (online: Int, offline: Int, connectors: [String: Int]) {
-        try await database.read { connection in
-            var online = 0
-            var offline = 0
-            for (isOnline, count) in try connection.query(
-                "SELECT online, count(*) FROM stations WHERE status != 'decommissioned' GROUP BY online",
-                map: { (try $0.get(0, as: Bool.self), try $0.get(1, as: Int.self)) })
-            {
-                if isOnline { online += count } else { offline += count }
-            }
-            let connectors = try connection.query(
-                """
-                SELECT c.status, count(*) FROM connectors c JOIN stations s ON s.id = c.station_id
-                WHERE s.status != 'decommissioned' GROUP BY c.status
-                """, map: { (try $0.get(0, as: String.self), try $0.get(1, as: Int.self)) })
-            return (online, offline, Dictionary(connectors, uniquingKeysWith: +))
-        }
-    }
-
     func addConnector(_ connector: Connector, to stationID: String, now: Date) async throws -> StationView {
         try await database.write { connection in
             guard try TableStore<Station>.fetch(stationID, from: connection) != nil else {

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Alerts by state, each open one with acknowledge and resolve.
+enum AlertPages {
+    static let liveEvents = "alert.raised alert.resolved"
+
+    static func list(table: HTML, state: String, notice: CommandOutcome?) -> HTML {
+        let states = AlertState.allCases.map { (value: $0.rawValue, label: $0.rawValue) } + [(value: "all", label: "all")]
+        return """
+            <h1>Alerts</h1>
+            \(notice.map { DashboardLayout.notice($0.ok ? "\($0.command): \($0.text)" : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            <form class="inline" method="get" action="/ui/alerts" role="search">
+              <label for="state">State <select id="state" name="state">\(DashboardLayout.options(states, selected: state))</select></label>
+              <button type="submit">Filter</button>
+            </form>
+            <section class="panel" id="alert-table" data-live-fragment="/ui/alerts?fragment=table&amp;state=\(state)" data-live-events="\(liveEvents)">\(table)</section>
+            """
+    }
+
+    static func table(_ alerts: [Alert], session: WebSession, format: DisplayFormat) -> HTML {
+        let csrf = DashboardLayout.csrfField(session)
+        let rows = alerts.map { alert -> HTML in
+            func action(_ name: String, _ title: String) -> HTML {
+                """
+                <form method="post" action="/ui/alerts/\(DashboardLayout.segment(alert.id))/\(name)" class="inline">\(csrf)<input type="hidden" name="returnState" value="\(alert.state.rawValue)"><button type="submit" class="secondary">\(title)</button></form>
+                """
+            }
+            let actions: HTML =
+                switch alert.state {
+                case .open: "\(action("acknowledge", "Acknowledge"))\(action("resolve", "Resolve"))"
+                case .acknowledged: action("resolve", "Resolve")
+                case .resolved: .empty
+                }
+            return """
+                <tr data-alert="\(alert.id)">
+                  <td>\(format.time(alert.raisedAt))</td>
+                  <td>\(alert.severity.rawValue)</td>
+                  <td>\(alert.kind.rawValue)</td>
+                  <td>\(alert.stationId.map { "<a href=\"\(DashboardLayout.stationPath($0))\">\($0)</a>" as HTML } ?? .empty)\(alert.connectorId.map { " #\($0)" } ?? "")</td>
+                  <td>\(alert.message)</td>
+                  <td class="alert-state">\(alert.state.rawValue)</td>
+                  <td>\(actions)</td>
+                </tr>
+                """
+        }
+        return DashboardLayout.table(id: "alerts", ["Raised", "Severity", "Kind", "Station", "Message", "State", ""], rows, empty: "No alerts.")
+    }
+}

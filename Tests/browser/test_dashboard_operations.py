@@ -1,0 +1,126 @@
+"""The dashboard's money and operations pages in a real Chromium: an invoice after a real
+charger's stop, partial and full payment, blocking a tag, acknowledging an alert, the charts."""
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import websockets
+from ocpp.v16 import ChargePoint, call
+from playwright.sync_api import expect
+
+from conftest import screenshot
+from test_dashboard import api_admin, make_station, sign_in
+
+
+async def connect(server, station_id):
+    ws = await websockets.connect(f"ws://127.0.0.1:{server.port}/ocpp/{station_id}", subprotocols=["ocpp1.6"])
+    charger = ChargePoint(station_id, ws)
+    asyncio.ensure_future(charger.start())
+    await charger.call(call.BootNotification(charge_point_model="Model-X", charge_point_vendor="Acme"))
+    return charger
+
+
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_invoice_after_a_real_stop_is_paid_in_two_parts(server, page, charger_loop):
+    headers = api_admin(server)
+    status, tariff, _ = server.json("POST", "/api/v1/tariffs",
+                                    {"name": "Flat", "currency": "EUR", "energyPrice": "0.40", "taxRatePercent": "20"}, headers)
+    assert status == 201
+    make_station(server, headers, "CP-BILL", tariff["id"])
+    server.json("PUT", "/api/v1/id-tags/RFID-BILL", {"status": "Accepted"}, headers)
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    charger = charger_loop.run(connect(server, "CP-BILL"))
+    started = charger_loop.run(charger.call(call.StartTransaction(
+        connector_id=1, id_tag="RFID-BILL", meter_start=1000, timestamp=iso(now - timedelta(minutes=40)))))
+    charger_loop.run(charger.call(call.StopTransaction(
+        meter_stop=11000, timestamp=iso(now - timedelta(minutes=10)), transaction_id=started.transaction_id)))
+
+    sign_in(page, server)
+    page.goto(f"{server.base}/ui/sessions")
+    row = page.locator("#sessions tbody tr").first
+    expect(row).to_contain_text("RFID-BILL")
+    expect(row).to_contain_text("10.000 kWh")
+    expect(row).to_contain_text("4.80 EUR")
+    screenshot(page, "sessions")
+    row.get_by_role("link", name="invoice").click()
+
+    # 10 kWh at 0.40 EUR is 4.00, with 20 % tax 4.80.
+    expect(page.locator("#invoice-total")).to_have_text("4.80 EUR")
+    expect(page.locator("#invoice-status")).to_have_text("issued")
+    page.get_by_label("Amount (EUR)").fill("2.00")
+    page.get_by_label("Reference").fill("till-1")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_role("status")).to_have_text("payment: recorded 2.00 EUR; the invoice is issued")
+    expect(page.locator("#invoice-paid")).to_have_text("2.00 EUR")
+    expect(page.locator("#invoice-outstanding")).to_have_text("2.80 EUR")
+
+    # The form offers what is still owed.
+    expect(page.get_by_label("Amount (EUR)")).to_have_value("2.80")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_role("status")).to_have_text("payment: recorded 2.80 EUR; the invoice is paid")
+    expect(page.locator("#invoice-status")).to_have_text("paid")
+    expect(page.locator("#payments tbody tr")).to_have_count(2)
+    screenshot(page, "invoice")
+
+    invoice_id = page.url.split("/ui/invoices/")[1].split("?")[0]
+    status, stored, _ = server.json("GET", f"/api/v1/invoices/{invoice_id}", None, headers)
+    assert stored["status"] == "paid" and stored["amountPaid"] == "4.80"
+    assert [payment["amount"] for payment in stored["payments"]] == ["2.00", "2.80"]
+
+
+def test_blocking_a_tag_and_acknowledging_an_alert(server, page, charger_loop):
+    headers = api_admin(server)
+    make_station(server, headers, "CP-OPS")
+    server.json("PUT", "/api/v1/id-tags/RFID-OPS", {"status": "Accepted"}, headers)
+
+    sign_in(page, server)
+    page.goto(f"{server.base}/ui/id-tags")
+    row = page.locator('[data-id-tag="RFID-OPS"]')
+    expect(row.locator(".tag-status")).to_have_text("Accepted")
+    row.get_by_role("button", name="Block").click()
+    expect(page.get_by_role("status")).to_have_text("RFID-OPS saved: Blocked")
+    expect(page.locator('[data-id-tag="RFID-OPS"] .tag-status')).to_have_text("Blocked")
+    status, tag, _ = server.json("GET", "/api/v1/id-tags/RFID-OPS", None, headers)
+    assert tag["status"] == "Blocked"
+    screenshot(page, "id-tags")
+
+    # A faulted connector raises an alert; the open alerts list shows it without a reload.
+    page.goto(f"{server.base}/ui/alerts")
+    expect(page.locator("#alert-table")).to_contain_text("No alerts.")
+    expect(page.locator("#live-status")).to_have_text("live")
+    charger = charger_loop.run(connect(server, "CP-OPS"))
+    charger_loop.run(charger.call(call.StatusNotification(connector_id=1, error_code="GroundFailure", status="Faulted")))
+    alert_row = page.locator("#alerts tbody tr").first
+    expect(alert_row).to_contain_text("connector_faulted")
+    expect(alert_row.locator(".alert-state")).to_have_text("open")
+    alert_row.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("status")).to_contain_text("acknowledge:")
+    status, alerts, _ = server.json("GET", "/api/v1/alerts?state=acknowledged", None, headers)
+    assert [alert["kind"] for alert in alerts["items"]] == ["connector_faulted"]
+    page.goto(f"{server.base}/ui/alerts?state=acknowledged")
+    expect(page.locator("#alerts tbody tr")).to_have_count(1)
+    screenshot(page, "alerts")
+
+
+def test_analytics_draws_one_bar_per_bucket(server, page):
+    sign_in(page, server)
+    page.goto(f"{server.base}/ui/analytics?metric=energy&groupBy=day&from=2026-11-01&to=2026-11-07")
+    expect(page.locator("svg.chart rect.bar")).to_have_count(7)
+    expect(page.locator("#analytics-table tbody tr")).to_have_count(7)
+    page.goto(f"{server.base}/ui/analytics?metric=sessions&groupBy=hour&from=2026-11-28&to=2026-11-28")
+    expect(page.locator("svg.chart rect.bar")).to_have_count(24)
+    page.goto(f"{server.base}/ui/analytics")
+    expect(page.locator("svg.chart rect.bar")).to_have_count(7)
+    screenshot(page, "analytics")
+
+
+def test_the_remaining_pages_render_for_an_admin(server, page):
+    sign_in(page, server)
+    for path, heading in [("/ui/tariffs", "Tariffs"), ("/ui/users", "Users"), ("/ui/system", "System")]:
+        response = page.goto(f"{server.base}{path}")
+        assert response.status == 200, path
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.locator("#system-status")).to_have_text("healthy")
