@@ -15,6 +15,10 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+MAIN_PAGES = ["/ui/sessions", "/ui/invoices", "/ui/drivers", "/ui/id-tags", "/ui/tariffs", "/ui/alerts", "/ui/analytics",
+              "/ui/users", "/ui/system"]
+
+
 class Charger(ChargePoint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,7 +157,7 @@ def test_every_page_carries_the_policy_and_has_no_console_errors(server, page):
     headers = api_admin(server)
     make_station(server, headers, "CP-UI-2")
     sign_in(page, server)
-    for path in ["/ui", "/ui/stations", "/ui/stations?q=Depot&online=false", "/ui/stations/CP-UI-2", "/ui/login"]:
+    for path in ["/ui", "/ui/stations", "/ui/stations?q=Depot&online=false", "/ui/stations/CP-UI-2", *MAIN_PAGES, "/ui/login"]:
         response = page.goto(f"{server.base}{path}")
         assert response.status == 200, path
         assert response.headers["content-security-policy"] == CSP, path
@@ -163,3 +167,64 @@ def test_every_page_carries_the_policy_and_has_no_console_errors(server, page):
     assert response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert re.search(r"request [0-9a-f-]+", page.content())
+
+
+def test_a_station_is_added_changed_given_a_password_and_decommissioned_from_the_browser(server, page):
+    headers = api_admin(server)
+    sign_in(page, server)
+    page.goto(f"{server.base}/ui/stations")
+    page.locator("#new-station summary").click()
+    page.get_by_label("Charge point id").fill("CP-NEW")
+    page.get_by_label("Name", exact=True).fill("Harbour 1")
+    page.locator("#connector2-type").select_option("Type2")
+    page.locator("#connector2-power").fill("22")
+    page.get_by_role("button", name="Add station").click()
+    expect(page.get_by_role("status")).to_have_text("new station: CP-NEW added with 2 connectors")
+    status, station, _ = server.json("GET", "/api/v1/stations/CP-NEW", None, headers)
+    assert [(c["connectorId"], c["type"], c["maxPowerKw"]) for c in station["connectors"]] == [(1, "CCS2", 50), (2, "Type2", 22)]
+
+    page.locator("#edit-name").fill("Harbour One")
+    page.locator("#station-edit").get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("settings: saved")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Harbour One")
+
+    page.locator("#charger-password").fill("short")
+    page.locator("#charger-password").evaluate("element => element.removeAttribute('minlength')")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("status")).to_contain_text("charger password failed: password: must be 16–40 printable ASCII")
+    page.locator("#charger-password").fill("a-very-long-secret-1")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("status")).to_contain_text("charger password: set")
+    status, station, _ = server.json("GET", "/api/v1/stations/CP-NEW", None, headers)
+    assert station["hasPassword"] is True and "a-very-long-secret-1" not in server.log_text()
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Decommission").click()
+    expect(page.get_by_role("status")).to_have_text("decommission: CP-NEW is decommissioned")
+    status, station, _ = server.json("GET", "/api/v1/stations/CP-NEW", None, headers)
+    assert station["status"] == "decommissioned"
+
+
+def test_pages_fit_a_360_pixel_phone_and_work_by_keyboard(server, browser):
+    headers = api_admin(server)
+    make_station(server, headers, "CP-PHONE")
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        sign_in(page, server)
+        for path in ["/ui", "/ui/stations", "/ui/stations/CP-PHONE", *MAIN_PAGES]:
+            page.goto(f"{server.base}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{path} is {width} px wide"
+        # The sign-out button is reachable with the keyboard alone.
+        page.goto(f"{server.base}/ui")
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent") == "Sign out":
+                break
+        else:
+            raise AssertionError("Sign out is not reachable by Tab")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    finally:
+        context.close()

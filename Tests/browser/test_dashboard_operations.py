@@ -65,6 +65,13 @@ def test_an_invoice_after_a_real_stop_is_paid_in_two_parts(server, page, charger
     expect(page.locator("#payments tbody tr")).to_have_count(2)
     screenshot(page, "invoice")
 
+    # The day's energy and revenue are in the charts.
+    yesterday = now - timedelta(days=1)
+    page.goto(f"{server.base}/ui/analytics?metric=revenue&groupBy=day&from={yesterday:%Y-%m-%d}&to={now:%Y-%m-%d}")
+    expect(page.locator("#analytics-table")).to_contain_text("4.80 EUR")
+    screenshot(page, "analytics")
+    page.go_back()
+
     invoice_id = page.url.split("/ui/invoices/")[1].split("?")[0]
     status, stored, _ = server.json("GET", f"/api/v1/invoices/{invoice_id}", None, headers)
     assert stored["status"] == "paid" and stored["amountPaid"] == "4.80"
@@ -114,13 +121,67 @@ def test_analytics_draws_one_bar_per_bucket(server, page):
     expect(page.locator("svg.chart rect.bar")).to_have_count(24)
     page.goto(f"{server.base}/ui/analytics")
     expect(page.locator("svg.chart rect.bar")).to_have_count(7)
-    screenshot(page, "analytics")
 
 
 def test_the_remaining_pages_render_for_an_admin(server, page):
     sign_in(page, server)
-    for path, heading in [("/ui/tariffs", "Tariffs"), ("/ui/users", "Users"), ("/ui/system", "System")]:
+    for path, heading in [("/ui/tariffs", "Tariffs"), ("/ui/drivers", "Drivers"), ("/ui/users", "Users"),
+                          ("/ui/system", "System")]:
         response = page.goto(f"{server.base}{path}")
         assert response.status == 200, path
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        screenshot(page, path.rsplit("/", 1)[1])
     expect(page.locator("#system-status")).to_have_text("healthy")
+
+
+def test_a_tariff_with_a_night_window_and_a_driver_with_a_card_are_set_up_in_the_browser(server, page):
+    headers = api_admin(server)
+    sign_in(page, server)
+    page.goto(f"{server.base}/ui/tariffs")
+    page.locator("#new-tariff summary").click()
+    page.get_by_label("Name", exact=True).fill("Night saver")
+    page.get_by_label("Energy price per kWh").fill("0.40")
+    page.get_by_label("Tax %").fill("20")
+    page.locator("#window1-start").fill("22:00")
+    page.locator("#window1-end").fill("06:00")
+    page.locator("#window1-energy").fill("0.25")
+    page.get_by_role("button", name="Add tariff").click()
+    expect(page.get_by_role("status")).to_have_text("new tariff: Night saver added")
+    tariff_id = page.url.split("/ui/tariffs/")[1].split("?")[0]
+    status, tariff, _ = server.json("GET", f"/api/v1/tariffs/{tariff_id}", None, headers)
+    assert tariff["energyPrice"] == "0.40" and tariff["taxRatePercent"] == "20.00"
+    assert [(w["start"], w["end"], w["energyPrice"]) for w in tariff["windows"]] == [("22:00", "06:00", "0.25")]
+
+    # The quote calculator prices 10 kWh over an hour at the base price: 4.00 + 20 % = 4.80.
+    page.get_by_label("Energy (kWh)").fill("10")
+    page.get_by_role("button", name="Quote").click()
+    expect(page.locator("#quote-total")).to_have_text("4.80 EUR")
+
+    page.locator("#tariff-energy").fill("0.50")
+    page.locator("#window1-start").fill("")
+    page.locator("#window1-end").fill("")
+    page.get_by_role("button", name="Save tariff").click()
+    expect(page.get_by_role("status")).to_have_text("tariff: Night saver saved")
+    status, tariff, _ = server.json("GET", f"/api/v1/tariffs/{tariff_id}", None, headers)
+    assert tariff["energyPrice"] == "0.50" and tariff["windows"] == []
+
+    page.locator("#tariff-energy").fill("-1")
+    page.get_by_role("button", name="Save tariff").click()
+    expect(page.get_by_role("status")).to_contain_text("tariff failed:")
+    screenshot(page, "tariff")
+
+    page.goto(f"{server.base}/ui/drivers")
+    page.get_by_label("Name", exact=True).fill("Ada Driver")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_role("button", name="Add driver").click()
+    expect(page.get_by_role("status")).to_have_text("new driver: Ada Driver added")
+    expect(page.locator("#drivers")).to_contain_text("ada@example.com")
+
+    page.goto(f"{server.base}/ui/id-tags")
+    page.get_by_label("Tag", exact=True).fill("CARD-ADA")
+    page.get_by_label("Driver").select_option(label="Ada Driver <ada@example.com>")
+    page.get_by_label("Expires after").fill("2027-01-31")
+    page.get_by_role("button", name="Save tag").click()
+    expect(page.get_by_role("status")).to_have_text("CARD-ADA created: Accepted")
+    status, tag, _ = server.json("GET", "/api/v1/id-tags/CARD-ADA", None, headers)
+    assert tag["driverId"] and tag["expiresAt"] == "2027-02-01T00:00:00.000Z"

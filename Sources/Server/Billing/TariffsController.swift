@@ -77,33 +77,12 @@ struct TariffsController {
             return try jsonResponse(try await tariffs.tariff(try context.parameters.require("id")))
         }
         router.post("/api/v1/tariffs") { request, context in
-            let input = try await request.decodeJSON(as: TariffInput.self)
-            var missing = Validator()
-            missing.check(input.name != nil, "name", "is required")
-            missing.check(input.currency != nil, "currency", "is required")
-            missing.check(input.energyPrice != nil, "energyPrice", "is required")
-            try missing.throwIfInvalid()
-            var tariff = Tariff(
-                id: Identifiers.make(), name: input.name!, currency: input.currency!, energyPrice: input.energyPrice!,
-                now: now())
-            input.apply(to: &tariff)
-            try Self.validate(tariff)
-            let stored = try await tariffs.create(tariff)
+            let stored = try await create(try await request.decodeJSON(as: TariffInput.self))
             return try jsonResponse(stored, status: .created, headers: [.location: "/api/v1/tariffs/\(stored.id)"])
         }
         router.patch("/api/v1/tariffs/{id}") { request, context in
             let id = try context.parameters.require("id")
-            let input = try await request.decodeJSON(as: TariffInput.self)
-            let now = now()
-            // Changed and checked outside the writer; without a version the one read here must still
-            // be the stored one, so a concurrent change is a conflict, not silently overwritten.
-            var tariff = try await tariffs.tariff(id)
-            let version = input.version ?? tariff.version
-            input.apply(to: &tariff)
-            tariff.updatedAt = now
-            try Self.validate(tariff)
-            let stored = try await tariffs.update(tariff, expectedVersion: version)
-            return try jsonResponse(stored)
+            return try jsonResponse(try await update(id, try await request.decodeJSON(as: TariffInput.self)))
         }
         router.delete("/api/v1/tariffs/{id}") { _, context in
             let id = try context.parameters.require("id")
@@ -114,6 +93,32 @@ struct TariffsController {
             let tariff = try await tariffs.tariff(try context.parameters.require("id"))
             return try jsonResponse(try quote(tariff, request.uri.queryParameters))
         }
+    }
+
+    // MARK: Writes shared with the dashboard
+
+    func create(_ input: TariffInput) async throws -> Tariff {
+        var missing = Validator()
+        missing.check(input.name != nil, "name", "is required")
+        missing.check(input.currency != nil, "currency", "is required")
+        missing.check(input.energyPrice != nil, "energyPrice", "is required")
+        try missing.throwIfInvalid()
+        var tariff = Tariff(
+            id: Identifiers.make(), name: input.name!, currency: input.currency!, energyPrice: input.energyPrice!, now: now())
+        input.apply(to: &tariff)
+        try Self.validate(tariff)
+        return try await tariffs.create(tariff)
+    }
+
+    func update(_ id: String, _ input: TariffInput) async throws -> Tariff {
+        // Changed and checked outside the writer; without a version the one read here must still
+        // be the stored one, so a concurrent change is a conflict, not silently overwritten.
+        var tariff = try await tariffs.tariff(id)
+        let version = input.version ?? tariff.version
+        input.apply(to: &tariff)
+        tariff.updatedAt = now()
+        try Self.validate(tariff)
+        return try await tariffs.update(tariff, expectedVersion: version)
     }
 
     /// The cost of a charge under `tariff` from `energyKwh`, `durationMinutes`, `membership` and
@@ -130,7 +135,9 @@ struct TariffsController {
         validator.check(
             minutes.map { $0 <= Self.maxQuoteMinutes } ?? true, "durationMinutes",
             "must be at most \(Self.maxQuoteMinutes.formatted(minimumFractionDigits: 0)) (one year)")
-        let membership = validator.parse(parameters.text("membership"), as: Membership.self, field: "membership")
+        // Empty is "no membership", as a form's blank choice sends it.
+        let membership = validator.parse(
+            parameters.text("membership").flatMap { $0.isEmpty ? nil : $0 }, as: Membership.self, field: "membership")
         let now = now()
         let startAt = try parameters.date("startAt") ?? now
         validator.check(

@@ -90,6 +90,7 @@ extension DashboardController {
 /// The session list's filters: station, status and a range of days in the display time zone.
 struct SessionListFilter: Sendable {
     var stationID: String?
+    var driverID: String?
     var status: SessionStatus?
     var fromDay: String?
     var toDay: String?
@@ -101,6 +102,7 @@ struct SessionListFilter: Sendable {
         var validator = Validator()
         func nonEmpty(_ name: String) -> String? { parameters.text(name).flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } }
         stationID = nonEmpty("stationId")
+        driverID = nonEmpty("driverId")
         status = nonEmpty("status").flatMap { validator.parse($0, as: SessionStatus.self, field: "status") }
         fromDay = nonEmpty("from")
         toDay = nonEmpty("to")
@@ -117,13 +119,13 @@ struct SessionListFilter: Sendable {
     }
 
     var query: SessionQuery {
-        SessionQuery(stationID: stationID, status: status, startedFrom: from, startedBefore: before)
+        SessionQuery(stationID: stationID, driverID: driverID, status: status, startedFrom: from, startedBefore: before)
     }
 
     func queryString(cursor: String? = nil) -> String {
         var components = URLComponents()
         components.queryItems = [
-            ("stationId", stationID), ("status", status?.rawValue), ("from", fromDay), ("to", toDay), ("cursor", cursor),
+            ("stationId", stationID), ("driverId", driverID), ("status", status?.rawValue), ("from", fromDay), ("to", toDay), ("cursor", cursor),
         ].compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         return components.percentEncodedQuery ?? ""
     }

@@ -48,16 +48,19 @@ extension DashboardController {
             return try await redirect(to: "/ui/id-tags", with: outcome, context: context)
         }
 
-        router.get("/ui/tariffs") { _, context in
+        router.get("/ui/tariffs") { request, context in
             let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200))
+            let notice = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return DashboardLayout.response(
                 DashboardLayout.page(
-                    title: "Tariffs", current: "/ui/tariffs", session: context.webSession, TariffPages.list(tariffs.items)))
+                    title: "Tariffs", current: "/ui/tariffs", session: context.webSession,
+                    TariffPages.list(tariffs.items, notice: notice, session: try requireSession(context))))
         }
         router.get("/ui/tariffs/{id}") { request, context in
             let tariff = try await dependencies.tariffs.tariff(try context.parameters.require("id"))
             let parameters = request.uri.queryParameters
             var quote: Result<CostBreakdown, APIError>?
+            let notice = try await takeNotice(parameters.text("outcome"), context: context)
             if parameters.text("energyKwh") != nil {
                 do { quote = .success(try tariffsAPI.quote(tariff, parameters)) } catch {
                     let problem = ProblemMiddleware.problem(for: error)
@@ -68,7 +71,8 @@ extension DashboardController {
             return DashboardLayout.response(
                 DashboardLayout.page(
                     title: tariff.name, current: "/ui/tariffs", session: context.webSession,
-                    TariffPages.detail(tariff, parameters: parameters, quote: quote)))
+                    TariffPages.detail(
+                        tariff, parameters: parameters, quote: quote, notice: notice, session: try requireSession(context))))
         }
 
         router.get("/ui/alerts") { request, context in

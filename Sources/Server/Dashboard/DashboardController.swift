@@ -53,7 +53,11 @@ struct DashboardController {
             return DashboardLayout.response(
                 DashboardLayout.page(
                     title: "Stations", current: "/ui/stations", session: context.webSession,
-                    StationPages.list(filter: filter, table: table)))
+                    StationPages.list(
+                        filter: filter, table: table,
+                        createForm: StationPages.createForm(
+                            tariffs: try await dependencies.tariffs.list(page: PageRequest(limit: 200)).items,
+                            session: try requireSession(context)))))
         }
         router.get("/ui/stations/{id}") { request, context in
             let id = try context.parameters.require("id")
@@ -69,7 +73,7 @@ struct DashboardController {
             let outcome: CommandOutcome
             do {
                 let answer = try await ocpp.typedCommand(command, station: id, input: Self.commandInput(context.form))
-                outcome = CommandOutcome(command: command, ok: true, text: JSONWriter.string(answer))
+                outcome = CommandOutcome(command: command, ok: true, text: "the charger answered " + JSONWriter.string(answer))
             } catch let error as APIError where error.status == .notFound && error.detail?.hasPrefix("no station") == true {
                 throw error
             } catch {
@@ -77,7 +81,9 @@ struct DashboardController {
             }
             return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
         }
+        addStationWriteRoutes(to: router)
         addBillingRoutes(to: router)
+        addCatalogRoutes(to: router)
         addOperationsRoutes(to: router)
     }
 
@@ -198,9 +204,10 @@ struct DashboardController {
         let tags = try await dependencies.drivers.idTags(status: .accepted, driverID: nil, kind: nil, page: PageRequest(limit: 200))
         let active = try await dependencies.sessions.list(SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
         let connected = dependencies.ocpp.registry.connection(id) != nil
+        let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200)).items
         let html = StationPages.detail(
             view, connected: connected, live: live, log: log, history: history, tags: tags.items.map(\.id),
-            activeSessions: active.items, outcome: outcome, session: session, format: format)
+            activeSessions: active.items, tariffs: tariffs, outcome: outcome, session: session, format: format)
         return DashboardLayout.response(
             DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))
     }

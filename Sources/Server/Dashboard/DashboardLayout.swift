@@ -6,7 +6,7 @@ enum DashboardLayout {
     /// The sections in the navigation, with the roles that see them (as their API routes allow).
     static let sections: [(path: String, title: String, adminOnly: Bool)] = [
         ("/ui", "Overview", false), ("/ui/stations", "Stations", false), ("/ui/sessions", "Sessions", false),
-        ("/ui/invoices", "Invoices", false), ("/ui/id-tags", "Id tags", false), ("/ui/tariffs", "Tariffs", false),
+        ("/ui/invoices", "Invoices", false), ("/ui/drivers", "Drivers", false), ("/ui/id-tags", "Id tags", false), ("/ui/tariffs", "Tariffs", false),
         ("/ui/alerts", "Alerts", false), ("/ui/analytics", "Analytics", false), ("/ui/users", "Users", true),
         ("/ui/system", "System", false),
     ]

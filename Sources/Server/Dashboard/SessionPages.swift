@@ -11,6 +11,7 @@ enum SessionPages {
             <h1>Sessions</h1>
             <form class="inline" method="get" action="/ui/sessions" role="search">
               <label for="stationId">Station <input id="stationId" name="stationId" value="\(filter.stationID)"></label>
+              <label for="driverId">Driver id <input id="driverId" name="driverId" value="\(filter.driverID)"></label>
               <label for="status">Status <select id="status" name="status">\(DashboardLayout.options(statuses.map { (value: $0.0, label: $0.1) }, selected: filter.status?.rawValue ?? ""))</select></label>
               <label for="from">Started from <input id="from" name="from" type="date" value="\(filter.fromDay)"></label>
               <label for="to">to <input id="to" name="to" type="date" value="\(filter.toDay)"></label>

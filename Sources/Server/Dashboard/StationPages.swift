@@ -7,7 +7,7 @@ enum StationPages {
     static let listEvents = "connector.status station.online station.offline"
     static let liveEvents = "connector.status station.online station.offline session.started session.updated session.stopped"
 
-    static func list(filter: StationListFilter, table: HTML) -> HTML {
+    static func list(filter: StationListFilter, table: HTML, createForm: HTML) -> HTML {
         let statusOptions = HTML(
             StationStatus.allCases.map { status -> HTML in
                 "<option value=\"\(status.rawValue)\"\(HTML(stringLiteral: filter.status == status ? " selected" : ""))>\(status.rawValue)</option>"
@@ -27,6 +27,7 @@ enum StationPages {
               </select></label>
               <button type="submit">Filter</button>
             </form>
+            \(createForm)
             <section class="panel" id="station-table" data-live-fragment="/ui/stations?fragment=table&amp;\(filter.queryString())" data-live-events="\(listEvents)">\(table)</section>
             """
     }
@@ -106,14 +107,15 @@ enum StationPages {
 
     static func detail(
         _ view: StationView, connected: Bool, live: HTML, log: [OCPPLogEntry], history: [MonitoringService.HistoryEntry],
-        tags: [String], activeSessions: [ChargingSession], outcome: CommandOutcome?, session: WebSession, format: DisplayFormat
+        tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], outcome: CommandOutcome?, session: WebSession,
+        format: DisplayFormat
     ) -> HTML {
         let station = view.station
         let path = DashboardLayout.stationPath(view.id)
         let outcomeNotice: HTML =
             outcome.map { outcome in
                 DashboardLayout.notice(
-                    outcome.ok ? "\(outcome.command): the charger answered \(outcome.text)" : "\(outcome.command) failed: \(outcome.text)",
+                    outcome.ok ? "\(outcome.command): \(outcome.text)" : "\(outcome.command) failed: \(outcome.text)",
                     ok: outcome.ok)
             } ?? .empty
         return """
@@ -136,6 +138,10 @@ enum StationPages {
             <section class="panel" id="commands">
               <h2>Commands</h2>
               \(commands(view, path: path, tags: tags, activeSessions: activeSessions, session: session))
+            </section>
+            <section class="panel" id="settings">
+              <h2>Settings</h2>
+              \(settings(view, path: path, tariffs: tariffs, session: session))
             </section>
             <section class="panel">
               <h2>OCPP messages</h2>
@@ -195,6 +201,62 @@ enum StationPages {
                 <label>Key <input name="key" required maxlength="50"></label>
                 <label>Value <input name="value" maxlength="500"></label>
                 """))
+            """
+    }
+
+    private static func settings(_ view: StationView, path: String, tariffs: [Tariff], session: WebSession) -> HTML {
+        let station = view.station
+        let csrf = DashboardLayout.csrfField(session)
+        let tariffOptions = [(value: "", label: "default tariff")] + tariffs.map { (value: $0.id, label: $0.name) }
+        return """
+            <form class="inline" method="post" action="\(path)/edit" id="station-edit">
+              \(csrf)
+              <label for="edit-name">Name <input id="edit-name" name="name" required maxlength="200" value="\(station.name)"></label>
+              <label for="edit-address">Address <input id="edit-address" name="address" maxlength="500" value="\(station.address)"></label>
+              <label for="edit-operator">Operator id <input id="edit-operator" name="operatorId" maxlength="100" value="\(station.operatorId)"></label>
+              <label for="edit-status">Status <select id="edit-status" name="status">\(DashboardLayout.options(StationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.status.rawValue))</select></label>
+              <label for="edit-registration">Registration <select id="edit-registration" name="registration">\(DashboardLayout.options(RegistrationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.registration.rawValue))</select></label>
+              <label for="edit-tariff">Tariff <select id="edit-tariff" name="tariffId">\(DashboardLayout.options(tariffOptions, selected: station.tariffId ?? ""))</select></label>
+              <input type="hidden" name="version" value="\(station.version)">
+              <button type="submit">Save</button>
+            </form>
+            <form class="inline" method="post" action="\(path)/password" id="station-password">
+              \(csrf)
+              <label for="charger-password">Charger password (16–40 characters)\(station.passwordHash == nil ? " — none set" : " — one is set") <input id="charger-password" name="password" type="password" required minlength="16" maxlength="40" autocomplete="new-password"></label>
+              <button type="submit">Set password</button>
+            </form>
+            \(station.status == .decommissioned ? HTML.empty : """
+            <form class="inline" method="post" action="\(path)/decommission" id="station-decommission" data-confirm="Decommission \(station.id)?">
+              \(csrf)<button type="submit" class="secondary">Decommission</button>
+            </form>
+            """ as HTML)
+            """
+    }
+
+    /// The form that adds a station with up to four connectors, on the station list.
+    static func createForm(tariffs: [Tariff], session: WebSession) -> HTML {
+        let tariffOptions = [(value: "", label: "default tariff")] + tariffs.map { (value: $0.id, label: $0.name) }
+        let types = ConnectorType.allCases.map { (value: $0.rawValue, label: $0.rawValue) }
+        let connectors = HTML(
+            (1...4).map { number -> HTML in
+                """
+                <label for="connector\(number)-type">Connector \(number) <select id="connector\(number)-type" name="connector\(number)Type">\(DashboardLayout.options([(value: "", label: "none")] + types, selected: number == 1 ? ConnectorType.ccs2.rawValue : ""))</select></label>
+                <label for="connector\(number)-power">kW <input id="connector\(number)-power" name="connector\(number)PowerKw" inputmode="decimal" size="5" value="\(number == 1 ? "50" : "")"></label>
+                """
+            })
+        return """
+            <details class="panel" id="new-station">
+              <summary>Add a station</summary>
+              <form class="inline" method="post" action="/ui/stations">
+                \(DashboardLayout.csrfField(session))
+                <label for="new-id">Charge point id <input id="new-id" name="id" required maxlength="64"></label>
+                <label for="new-name">Name <input id="new-name" name="name" required maxlength="200"></label>
+                <label for="new-address">Address <input id="new-address" name="address" maxlength="500"></label>
+                <label for="new-tariff">Tariff <select id="new-tariff" name="tariffId">\(DashboardLayout.options(tariffOptions, selected: ""))</select></label>
+                \(connectors)
+                <button type="submit">Add station</button>
+              </form>
+            </details>
             """
     }
 

@@ -61,26 +61,8 @@ struct DriversController {
             return try jsonResponse(ListResponse(items: page.items, nextCursor: page.nextCursor))
         }
         router.post("/api/v1/drivers") { request, context in
-            let body = try await request.decodeJSON(as: CreateRequest.self)
-            var validator = Validator()
-            validator.text(body.name, "name", length: 1...200)
-            validator.check(EmailAddress.isValid(body.email), "email", "must be an email address")
-            validator.text(body.phone, "phone", length: 3...32)
-            let status = validator.parse(body.status, as: DriverStatus.self, field: "status")
-            let membership = validator.parse(body.membership, as: Membership.self, field: "membership")
-            Self.validate(body.vehicles, into: &validator)
-            try validator.throwIfInvalid()
-            let driver = Driver(
-                id: Identifiers.make(), userId: body.userId, name: body.name, email: body.email, phone: body.phone,
-                status: status ?? .active, membership: membership ?? .basic, vehicles: body.vehicles ?? [], now: now())
-            do {
-                let created = try await repository.create(driver)
-                return try jsonResponse(created, status: .created, headers: [.location: "/api/v1/drivers/\(created.id)"])
-            } catch let error as SQLiteError where error.kind == .foreignKeyViolation {
-                throw APIError.validation(field: "userId", "no user \(body.userId ?? "")")
-            } catch let error as SQLiteError where error.kind == .uniqueViolation {
-                throw APIError.conflict("user \(body.userId ?? "") already has a driver profile")
-            }
+            let created = try await create(try await request.decodeJSON(as: CreateRequest.self))
+            return try jsonResponse(created, status: .created, headers: [.location: "/api/v1/drivers/\(created.id)"])
         }
         router.get("/api/v1/drivers/{id}") { _, context in
             let driver = try await visibleDriver(try context.parameters.require("id"), context: context)
@@ -130,6 +112,28 @@ struct DriversController {
             let tags = try await repository.idTags(
                 status: nil, driverID: driver.id, kind: nil, page: PageRequest(limit: PageRequest.maximumLimit))
             return try jsonResponse(OwnProfile(driver: driver, idTags: tags.items))
+        }
+    }
+
+    /// A new driver profile: the API's POST and the dashboard's driver form.
+    func create(_ body: CreateRequest) async throws -> Driver {
+        var validator = Validator()
+        validator.text(body.name, "name", length: 1...200)
+        validator.check(EmailAddress.isValid(body.email), "email", "must be an email address")
+        validator.text(body.phone, "phone", length: 3...32)
+        let status = validator.parse(body.status, as: DriverStatus.self, field: "status")
+        let membership = validator.parse(body.membership, as: Membership.self, field: "membership")
+        Self.validate(body.vehicles, into: &validator)
+        try validator.throwIfInvalid()
+        let driver = Driver(
+            id: Identifiers.make(), userId: body.userId, name: body.name, email: body.email, phone: body.phone,
+            status: status ?? .active, membership: membership ?? .basic, vehicles: body.vehicles ?? [], now: now())
+        do {
+            return try await repository.create(driver)
+        } catch let error as SQLiteError where error.kind == .foreignKeyViolation {
+            throw APIError.validation(field: "userId", "no user \(body.userId ?? "")")
+        } catch let error as SQLiteError where error.kind == .uniqueViolation {
+            throw APIError.conflict("user \(body.userId ?? "") already has a driver profile")
         }
     }
 

@@ -47,6 +47,23 @@ struct StationsController {
             case version, name, operatorId, address, latitude, longitude, status, registration, tariffId
         }
 
+        init(
+            version: Int64? = nil, name: String? = nil, operatorId: FieldUpdate<String> = .unchanged,
+            address: FieldUpdate<String> = .unchanged, latitude: FieldUpdate<Double> = .unchanged,
+            longitude: FieldUpdate<Double> = .unchanged, status: String? = nil, registration: String? = nil,
+            tariffId: FieldUpdate<String> = .unchanged
+        ) {
+            self.version = version
+            self.name = name
+            self.operatorId = operatorId
+            self.address = address
+            self.latitude = latitude
+            self.longitude = longitude
+            self.status = status
+            self.registration = registration
+            self.tariffId = tariffId
+        }
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             version = try container.decodeIfPresent(Int64.self, forKey: .version)
@@ -96,43 +113,12 @@ struct StationsController {
             return try jsonResponse(view)
         }
         router.post("/api/v1/stations") { request, context in
-            let body = try await request.decodeJSON(as: CreateRequest.self)
-            let (station, connectors) = try Self.validate(body, now: now())
-            do {
-                let view = try await repository.create(station, connectors: connectors)
-                return try jsonResponse(view, status: .created, headers: [.location: "/api/v1/stations/\(view.id)"])
-            } catch let error as SQLiteError where error.kind == .uniqueViolation {
-                throw APIError.conflict("a station with id \(station.id) already exists")
-            }
+            let view = try await create(try await request.decodeJSON(as: CreateRequest.self))
+            return try jsonResponse(view, status: .created, headers: [.location: "/api/v1/stations/\(view.id)"])
         }
         router.patch("/api/v1/stations/{id}") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await request.decodeJSON(as: PatchRequest.self)
-            var validator = Validator()
-            Self.validateText(
-                name: body.name, operatorId: body.operatorId.newValue ?? nil, address: body.address.newValue ?? nil,
-                tariffId: body.tariffId.newValue ?? nil, validator: &validator)
-            let status = validator.parse(body.status, as: StationStatus.self, field: "status")
-            let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
-            if case .set(let latitude?) = body.latitude {
-                validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
-            }
-            if case .set(let longitude?) = body.longitude {
-                validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
-            }
-            try validator.throwIfInvalid()
-            let view = try await repository.update(id, expectedVersion: body.version, now: now()) { station in
-                if let name = body.name { station.name = name }
-                body.operatorId.apply(to: &station.operatorId)
-                body.address.apply(to: &station.address)
-                body.latitude.apply(to: &station.latitude)
-                body.longitude.apply(to: &station.longitude)
-                body.tariffId.apply(to: &station.tariffId)
-                if let status { station.status = status }
-                if let registration { station.registration = registration }
-                guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
-            }
-            return try jsonResponse(view)
+            return try jsonResponse(try await update(id, try await request.decodeJSON(as: PatchRequest.self)))
         }
         router.delete("/api/v1/stations/{id}") { request, context in
             let id = try context.parameters.require("id")
@@ -144,19 +130,11 @@ struct StationsController {
                 }
                 return Response(status: .noContent)
             }
-            let view = try await repository.update(id, expectedVersion: nil, now: now()) { $0.status = .decommissioned }
-            return try jsonResponse(view)
+            return try jsonResponse(try await decommission(id))
         }
         router.put("/api/v1/stations/{id}/credentials") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await request.decodeJSON(as: CredentialsRequest.self)
-            guard ChargePointPassword.allowedLength.contains(body.password.count),
-                body.password.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-            else {
-                throw APIError.validation(field: "password", "must be 16–40 printable ASCII characters without spaces")
-            }
-            let hash = ChargePointPassword.hash(body.password)
-            _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
+            try await setPassword(id, try await request.decodeJSON(as: CredentialsRequest.self).password)
             return Response(status: .noContent)
         }
         router.delete("/api/v1/stations/{id}/credentials") { _, context in
@@ -211,6 +189,58 @@ struct StationsController {
             try await repository.deleteConnector(try Self.connectorID(context), of: id, now: now())
             return Response(status: .noContent)
         }
+    }
+
+    // MARK: Writes shared with the dashboard
+
+    func create(_ body: CreateRequest) async throws -> StationView {
+        let (station, connectors) = try Self.validate(body, now: now())
+        do {
+            return try await repository.create(station, connectors: connectors)
+        } catch let error as SQLiteError where error.kind == .uniqueViolation {
+            throw APIError.conflict("a station with id \(station.id) already exists")
+        }
+    }
+
+    func update(_ id: String, _ body: PatchRequest) async throws -> StationView {
+        var validator = Validator()
+        Self.validateText(
+            name: body.name, operatorId: body.operatorId.newValue ?? nil, address: body.address.newValue ?? nil,
+            tariffId: body.tariffId.newValue ?? nil, validator: &validator)
+        let status = validator.parse(body.status, as: StationStatus.self, field: "status")
+        let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
+        if case .set(let latitude?) = body.latitude {
+            validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
+        }
+        if case .set(let longitude?) = body.longitude {
+            validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
+        }
+        try validator.throwIfInvalid()
+        return try await repository.update(id, expectedVersion: body.version, now: now()) { station in
+            if let name = body.name { station.name = name }
+            body.operatorId.apply(to: &station.operatorId)
+            body.address.apply(to: &station.address)
+            body.latitude.apply(to: &station.latitude)
+            body.longitude.apply(to: &station.longitude)
+            body.tariffId.apply(to: &station.tariffId)
+            if let status { station.status = status }
+            if let registration { station.registration = registration }
+            guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
+        }
+    }
+
+    func decommission(_ id: String) async throws -> StationView {
+        try await repository.update(id, expectedVersion: nil, now: now()) { $0.status = .decommissioned }
+    }
+
+    /// The charger's Basic-auth password, kept only as its salted hash.
+    func setPassword(_ id: String, _ password: String) async throws {
+        guard ChargePointPassword.allowedLength.contains(password.count), password.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            throw APIError.validation(field: "password", "must be 16–40 printable ASCII characters without spaces")
+        }
+        let hash = ChargePointPassword.hash(password)
+        _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
     }
 
     private static func connectorID(_ context: AppRequestContext) throws -> Int {

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+
+/// Adding, changing and decommissioning stations and setting a charger's password, through the
+/// same rules as the stations API (`StationsController`).
+extension DashboardController {
+    func addStationWriteRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("/ui/stations") { _, context in
+            let form = context.form
+            let id = form.text("id") ?? ""
+            let outcome: CommandOutcome
+            do {
+                var connectors: [StationsController.ConnectorInput] = []
+                for number in 1...4 {
+                    guard let type = form.text("connector\(number)Type") else { continue }
+                    guard let power = form.text("connector\(number)PowerKw").flatMap(Double.init) else {
+                        throw APIError.validation(field: "connector\(number)PowerKw", "is required for connector \(number): kW")
+                    }
+                    connectors.append(.init(connectorId: number, type: type, maxPowerKw: power, status: nil))
+                }
+                let view = try await stationsAPI.create(
+                    .init(
+                        id: id, name: form.text("name") ?? "", operatorId: nil, address: form.text("address"), latitude: nil,
+                        longitude: nil, status: nil, registration: nil, ocppVersion: nil, tariffId: form.text("tariffId"),
+                        connectors: connectors))
+                outcome = CommandOutcome(command: "new station", ok: true, text: "\(view.id) added with \(view.connectors.count) connectors")
+                return try await redirect(to: DashboardLayout.stationPath(view.id), with: outcome, context: context)
+            } catch {
+                let failure = try Self.failure("new station \(id)", error)
+                return DashboardLayout.response(
+                    DashboardLayout.page(
+                        title: "Stations", current: "/ui/stations", session: context.webSession,
+                        """
+                        <h1>Stations</h1>
+                        \(DashboardLayout.notice("\(failure.command) failed: \(failure.text)", ok: false))
+                        <p><a href="/ui/stations">Back to the stations</a></p>
+                        """), status: ProblemMiddleware.problem(for: error).status)
+            }
+        }
+        router.post("/ui/stations/{id}/edit") { _, context in
+            let id = try context.parameters.require("id")
+            let form = context.form
+            func optional(_ name: String) -> FieldUpdate<String> { .set(form.text(name)) }
+            let outcome: CommandOutcome
+            do {
+                _ = try await stationsAPI.update(
+                    id,
+                    .init(
+                        version: form.text("version").flatMap { Int64($0) }, name: form.text("name") ?? "",
+                        operatorId: optional("operatorId"), address: optional("address"), status: form.text("status"),
+                        registration: form.text("registration"), tariffId: optional("tariffId")))
+                outcome = CommandOutcome(command: "settings", ok: true, text: "saved")
+            } catch {
+                outcome = try Self.failure("settings", error)
+            }
+            return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
+        }
+        router.post("/ui/stations/{id}/password") { _, context in
+            let id = try context.parameters.require("id")
+            let outcome: CommandOutcome
+            do {
+                try await stationsAPI.setPassword(id, context.form["password"] ?? "")
+                outcome = CommandOutcome(command: "charger password", ok: true, text: "set; the charger must use it from its next connection")
+            } catch {
+                outcome = try Self.failure("charger password", error)
+            }
+            return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
+        }
+        router.post("/ui/stations/{id}/decommission") { _, context in
+            let id = try context.parameters.require("id")
+            let outcome: CommandOutcome
+            do {
+                _ = try await stationsAPI.decommission(id)
+                outcome = CommandOutcome(command: "decommission", ok: true, text: "\(id) is decommissioned")
+            } catch {
+                outcome = try Self.failure("decommission", error)
+            }
+            return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
+        }
+    }
+
+    var stationsAPI: StationsController {
+        StationsController(
+            repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
+            connectionInfo: { [ocpp] in try await ocpp.connectionInfo($0) }, now: dependencies.now)
+    }
+}
