@@ -33,6 +33,12 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         PeriodicTask(name: "monitoring checks", interval: configuration.monitorInterval, logger: logger) {
             try await dependencies.monitoring.runChecks()
         },
+        PeriodicTask(name: "dashboard session sweep", interval: .seconds(3600), logger: logger) {
+            try await WebSessionService(
+                database: dependencies.database, revocations: dependencies.tokens.revocations,
+                lifetime: configuration.dashboard.sessionLifetime, now: dependencies.now
+            ).sweep()
+        },
         PeriodicTask(name: "OCPP log retention", interval: .seconds(3600), logger: logger) {
             try await dependencies.ocpp.recorder.prune(
                 before: dependencies.now().addingTimeInterval(-Double(configuration.ocppMessageRetention.components.seconds)))

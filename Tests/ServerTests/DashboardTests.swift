@@ -177,6 +177,26 @@ struct DashboardTests {
         }
     }
 
+    @Test("the sweep deletes expired and ended sessions and keeps current ones")
+    func sweep() async throws {
+        let clock = TestClock()
+        try await withApp(withAdmin, now: { clock.now }) { client, dependencies async throws in
+            var current = DashboardBrowser(client: client)
+            _ = try await current.signIn(adminEmail, adminPassword)
+            var ended = DashboardBrowser(client: client)
+            _ = try await ended.signIn(adminEmail, adminPassword)
+            _ = try await ended.post("/ui/logout", [("_csrf", try #require(try await ended.get("/ui").csrf))])
+            let sessions = WebSessionService(
+                database: dependencies.database, revocations: dependencies.tokens.revocations, lifetime: .seconds(3600),
+                now: { clock.now })
+            #expect(try await sessions.sweep() == 1)
+            #expect(try await current.get("/ui").status == .ok)
+            clock.advance(13 * 3600)
+            #expect(try await sessions.sweep() == 1)
+            #expect(try await current.get("/ui").status == .seeOther)
+        }
+    }
+
     @Test("whatever a charger or an operator typed is shown as text, never as markup")
     func escapes() async throws {
         try await withApp(withAdmin) { client, _ async throws in

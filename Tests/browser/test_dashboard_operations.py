@@ -1,22 +1,12 @@
 """The dashboard's money and operations pages in a real Chromium: an invoice after a real
 charger's stop, partial and full payment, blocking a tag, acknowledging an alert, the charts."""
-import asyncio
 from datetime import datetime, timedelta, timezone
 
-import websockets
-from ocpp.v16 import ChargePoint, call
+from ocpp.v16 import call
 from playwright.sync_api import expect
 
 from conftest import screenshot
-from test_dashboard import api_admin, make_station, sign_in
-
-
-async def connect(server, station_id):
-    ws = await websockets.connect(f"ws://127.0.0.1:{server.port}/ocpp/{station_id}", subprotocols=["ocpp1.6"])
-    charger = ChargePoint(station_id, ws)
-    asyncio.ensure_future(charger.start())
-    await charger.call(call.BootNotification(charge_point_model="Model-X", charge_point_vendor="Acme"))
-    return charger
+from dashboard_helpers import api_admin, connect, make_station, sign_in
 
 
 def iso(moment):

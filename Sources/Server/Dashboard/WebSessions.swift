@@ -82,6 +82,15 @@ struct WebSessionService: Sendable {
         }
     }
 
+    /// Deletes sessions that ended (expired or signed out); returns how many.
+    @discardableResult
+    func sweep() async throws -> Int {
+        let now = now()
+        return try await database.write { connection in
+            try connection.run("DELETE FROM web_sessions WHERE expires_at <= ? OR revoked_at IS NOT NULL", now)
+        }
+    }
+
     static func csrfToken(for token: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Data(mac).base64URLEncodedString()
