@@ -95,6 +95,11 @@ def test_blocking_a_tag_and_acknowledging_an_alert(server, page, charger_loop):
     expect(alert_row.locator(".alert-state")).to_have_text("open")
     alert_row.get_by_role("button", name="Acknowledge").click()
     expect(page.get_by_role("status")).to_contain_text("acknowledge:")
+    # The connector's time shows in the utilization chart: one bar per class.
+    page.goto(f"{server.base}/ui/analytics")
+    expect(page.locator("#utilization")).to_contain_text("CP-OPS #1")
+    expect(page.locator("svg.chart").nth(1).locator("rect.bar")).to_have_count(5)
+    page.go_back()
     status, alerts, _ = server.json("GET", "/api/v1/alerts?state=acknowledged", None, headers)
     assert [alert["kind"] for alert in alerts["items"]] == ["connector_faulted"]
     page.goto(f"{server.base}/ui/alerts?state=acknowledged")

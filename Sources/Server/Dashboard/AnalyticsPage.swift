@@ -64,6 +64,15 @@ struct AnalyticsChart: Sendable {
 }
 
 enum AnalyticsPage {
+    static let classes = AnalyticsService.categories
+
+    /// The mean share of each class over the connectors, in percent.
+    static func classShares(_ utilization: [AnalyticsService.ConnectorUtilization]) -> [(label: String, value: Double)] {
+        classes.map { name in
+            (label: name, value: 100 * utilization.reduce(0) { $0 + ($1.shares[name] ?? 0) } / Double(max(utilization.count, 1)))
+        }
+    }
+
     static func render(
         _ chart: AnalyticsChart, values: [(bucket: TimeBucket, value: Double, text: String)],
         utilization: [AnalyticsService.ConnectorUtilization], format: DisplayFormat
@@ -84,7 +93,7 @@ enum AnalyticsPage {
         let rows = values.map { "<tr><td>\(label($0.bucket))</td><td>\($0.text)</td></tr>" as HTML }
         let shares = utilization.map { item -> HTML in
             func percent(_ key: String) -> String { String(format: "%.1f%%", (item.shares[key] ?? 0) * 100) }
-            return "<tr><td>\(item.stationId) #\(item.connectorId)</td><td>\(percent("charging"))</td><td>\(percent("occupied"))</td><td>\(percent("available"))</td><td>\(percent("unavailable"))</td><td>\(percent("faulted"))</td></tr>"
+            return "<tr><td>\(item.stationId) #\(item.connectorId)</td>\(HTML(classes.map { "<td>\(percent($0))</td>" }))</tr>"
         }
         return """
             <h1>Analytics</h1>
@@ -103,6 +112,7 @@ enum AnalyticsPage {
             </section>
             <section class="panel">
               <h2>Utilization by connector</h2>
+              \(utilization.isEmpty ? HTML.empty : Charts.bars(classShares(utilization), title: "Share of connector time by class", unit: "%"))
               \(DashboardLayout.table(id: "utilization", ["Connector", "Charging", "Occupied", "Available", "Unavailable", "Faulted"], shares, empty: "No connector history in this range."))
             </section>
             """
