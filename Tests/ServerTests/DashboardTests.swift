@@ -117,6 +117,49 @@ struct DashboardTests {
         }
     }
 
+    @Test("a doubled slash does not slip a bearer token past the dashboard's edge")
+    func doubledSlash() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            #expect(try await client.call(.get, "//ui/stations", token: admin).status == .seeOther)
+            let post = try await client.call(.post, "//ui/stations/S1/decommission", token: admin)
+            #expect(post.status == .seeOther && post.headers[.location]?.hasPrefix("/ui/login") == true)
+            #expect(try await client.call(.get, "/api/v1/stations/S1", token: admin)["status"] as? String == "active")
+        }
+    }
+
+    @Test("a form posted from another site is refused, the sign-in form included")
+    func crossSite() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            var browser = DashboardBrowser(client: client)
+            for headers: HTTPFields in [[.secFetchSite: "cross-site"], [.origin: "http://evil.example"]] {
+                var fields = headers
+                fields[.contentType] = "application/x-www-form-urlencoded"
+                let body = "email=\(adminEmail.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&password=\(adminPassword)"
+                let refused = try await client.execute(uri: "/ui/login", method: .post, headers: fields, body: ByteBuffer(string: body)) {
+                    ($0.status, $0.headers[.setCookie])
+                }
+                #expect(refused.0 == .forbidden && refused.1 == nil, "\(headers)")
+            }
+            let sameSite = try await browser.signIn(adminEmail, adminPassword)
+            #expect(sameSite.status == .seeOther)
+        }
+    }
+
+    @Test("a search with spaces, as a browser sends it ('+'), finds what was typed")
+    func searchWithSpaces() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1", name: "Depot North"))
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S2", name: "Harbour"))
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let page = try await browser.get("/ui/stations?q=Depot+North&status=")
+            #expect(page.status == .ok && page.html.contains("Depot North") && !page.html.contains("Harbour"))
+        }
+    }
+
     @Test("a form without the session's CSRF token is refused and does nothing; with it, the command runs")
     func csrf() async throws {
         try await withApp(withAdmin) { client, _ async throws in

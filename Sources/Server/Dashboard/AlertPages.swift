@@ -17,12 +17,13 @@ enum AlertPages {
             """
     }
 
-    static func table(_ alerts: [Alert], session: WebSession, format: DisplayFormat) -> HTML {
+    /// `listState` is the list's filter, where each button's form comes back to.
+    static func table(_ alerts: [Alert], listState: String, session: WebSession, format: DisplayFormat) -> HTML {
         let csrf = DashboardLayout.csrfField(session)
         let rows = alerts.map { alert -> HTML in
             func action(_ name: String, _ title: String) -> HTML {
                 """
-                <form method="post" action="/ui/alerts/\(DashboardLayout.segment(alert.id))/\(name)" class="inline">\(csrf)<input type="hidden" name="returnState" value="\(alert.state.rawValue)"><button type="submit" class="secondary">\(title)</button></form>
+                <form method="post" action="/ui/alerts/\(DashboardLayout.segment(alert.id))/\(name)" class="inline">\(csrf)<input type="hidden" name="returnState" value="\(listState)"><button type="submit" class="secondary">\(title)</button></form>
                 """
             }
             let actions: HTML =

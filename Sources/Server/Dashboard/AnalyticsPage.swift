@@ -20,9 +20,9 @@ struct AnalyticsChart: Sendable {
     var buckets: [TimeBucket]
 
     /// Defaults: energy per day over the last seven days.
-    init(_ parameters: Parameters, format: DisplayFormat, now: Date) throws {
+    init(_ fields: FormFields, format: DisplayFormat, now: Date) throws {
         var validator = Validator()
-        func nonEmpty(_ name: String) -> String? { parameters.text(name).flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } }
+        func nonEmpty(_ name: String) -> String? { fields.text(name).map { String($0.prefix(100)) } }
         metric = validator.parse(nonEmpty("metric") ?? Metric.energy.rawValue, as: Metric.self, field: "metric") ?? .energy
         granularity = validator.parse(nonEmpty("groupBy") ?? Granularity.day.rawValue, as: Granularity.self, field: "groupBy") ?? .day
         let today = format.day(now)

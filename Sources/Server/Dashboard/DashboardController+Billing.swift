@@ -7,7 +7,7 @@ extension DashboardController {
     func addBillingRoutes(to router: some RouterMethods<AppRequestContext>) {
         let sessionsAPI = SessionsController(sessions: dependencies.sessions, idempotency: dependencies.idempotency)
         router.get("/ui/sessions") { request, context in
-            let filter = try SessionListFilter(request.uri.queryParameters, format: format)
+            let filter = try SessionListFilter(context.form, format: format)
             let page = try await dependencies.sessions.list(filter.query, page: PageRequest(limit: 50, cursor: filter.cursor))
             let table = SessionPages.table(page, filter: filter, format: format)
             if request.uri.queryParameters.text("fragment") == "table" { return DashboardLayout.response(table) }
@@ -16,8 +16,8 @@ extension DashboardController {
                     title: "Sessions", current: "/ui/sessions", session: context.webSession,
                     SessionPages.list(filter: filter, table: table)))
         }
-        router.get("/ui/sessions/export.csv") { request, _ in
-            let filter = try SessionListFilter(request.uri.queryParameters, format: format)
+        router.get("/ui/sessions/export.csv") { _, context in
+            let filter = try SessionListFilter(context.form, format: format)
             return try await sessionsAPI.csv(filter.query)
         }
         router.get("/ui/sessions/{id}") { _, context in
@@ -98,9 +98,9 @@ struct SessionListFilter: Sendable {
     var before: Date?
     var cursor: String?
 
-    init(_ parameters: Parameters, format: DisplayFormat) throws {
+    init(_ fields: FormFields, format: DisplayFormat) throws {
         var validator = Validator()
-        func nonEmpty(_ name: String) -> String? { parameters.text(name).flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } }
+        func nonEmpty(_ name: String) -> String? { fields.text(name).map { String($0.prefix(100)) } }
         stationID = nonEmpty("stationId")
         driverID = nonEmpty("driverId")
         status = nonEmpty("status").flatMap { validator.parse($0, as: SessionStatus.self, field: "status") }

@@ -11,7 +11,7 @@ extension DashboardController {
         router.get("/ui/drivers") { request, context in
             let parameters = request.uri.queryParameters
             var query = DriverQuery()
-            query.text = parameters.text("q").flatMap { $0.isEmpty ? nil : String($0.prefix(100)) }
+            query.text = context.form.text("q").map { String($0.prefix(100)) }
             let drivers = try await dependencies.drivers.list(query, page: PageRequest(limit: 100, cursor: parameters.text("cursor")))
             let notice = try await takeNotice(parameters.text("outcome"), context: context)
             return DashboardLayout.response(

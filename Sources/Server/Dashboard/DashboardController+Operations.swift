@@ -49,12 +49,14 @@ extension DashboardController {
         }
 
         router.get("/ui/tariffs") { request, context in
-            let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200))
+            let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200, cursor: context.form.text("cursor")))
             let notice = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return DashboardLayout.response(
                 DashboardLayout.page(
                     title: "Tariffs", current: "/ui/tariffs", session: context.webSession,
-                    TariffPages.list(tariffs.items, notice: notice, session: try requireSession(context))))
+                    TariffPages.list(
+                        tariffs.items, next: DashboardLayout.nextPage("/ui/tariffs", cursor: tariffs.nextCursor), notice: notice,
+                        session: try requireSession(context))))
         }
         router.get("/ui/tariffs/{id}") { request, context in
             let tariff = try await dependencies.tariffs.tariff(try context.parameters.require("id"))
@@ -80,8 +82,12 @@ extension DashboardController {
             let raw = request.uri.queryParameters.text("state") ?? AlertState.open.rawValue
             let state = raw == "all" ? nil : validator.parse(raw, as: AlertState.self, field: "state")
             try validator.throwIfInvalid()
-            let alerts = try await dependencies.monitoring.alerts(state: state, stationID: nil, severity: nil, page: PageRequest(limit: 100))
-            let table = AlertPages.table(alerts.items, session: try requireSession(context), format: format)
+            let alerts = try await dependencies.monitoring.alerts(
+                state: state, stationID: nil, severity: nil, page: PageRequest(limit: 100, cursor: context.form.text("cursor")))
+            let table = HTML([
+                AlertPages.table(alerts.items, listState: raw, session: try requireSession(context), format: format),
+                DashboardLayout.nextPage("/ui/alerts", cursor: alerts.nextCursor, [("state", raw)]),
+            ])
             if request.uri.queryParameters.text("fragment") == "table" { return DashboardLayout.response(table) }
             let notice = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return DashboardLayout.response(
@@ -99,12 +105,14 @@ extension DashboardController {
                 } catch {
                     outcome = try Self.failure(action, error)
                 }
-                return try await redirect(to: "/ui/alerts?state=" + (context.form.text("returnState") ?? "open"), with: outcome, context: context)
+                // Back to the list the button was on; only a known state names one.
+                let returnState = context.form.text("returnState").flatMap { $0 == "all" ? $0 : AlertState(rawValue: $0)?.rawValue } ?? "all"
+                return try await redirect(to: "/ui/alerts?state=" + returnState, with: outcome, context: context)
             }
         }
 
         router.get("/ui/analytics") { request, context in
-            let chart = try await AnalyticsChart(request.uri.queryParameters, format: format, now: dependencies.now())
+            let chart = try AnalyticsChart(context.form, format: format, now: dependencies.now())
             let values = try await chart.values(dependencies.analytics)
             let utilization = try await dependencies.analytics.utilization(from: chart.from, to: chart.to, stationID: chart.stationID)
             return DashboardLayout.response(
@@ -114,12 +122,15 @@ extension DashboardController {
         }
 
         router.get("/ui/users") { request, context in
-            let users = try await dependencies.auth.users.list(role: nil, status: nil, page: PageRequest(limit: 200))
+            let users = try await dependencies.auth.users.list(
+                role: nil, status: nil, page: PageRequest(limit: 200, cursor: context.form.text("cursor")))
             let notice = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return DashboardLayout.response(
                 DashboardLayout.page(
                     title: "Users", current: "/ui/users", session: context.webSession,
-                    UserPages.list(users.items, notice: notice, session: try requireSession(context), format: format)))
+                    UserPages.list(
+                        users.items, next: DashboardLayout.nextPage("/ui/users", cursor: users.nextCursor), notice: notice,
+                        session: try requireSession(context), format: format)))
         }
         router.post("/ui/users") { _, context in
             let form = context.form

@@ -47,7 +47,7 @@ struct DashboardController {
                     title: "Overview", current: "/ui", session: context.webSession, OverviewPage.render(stats: stats)))
         }
         router.get("/ui/stations") { request, context in
-            let filter = try StationListFilter(request.uri.queryParameters)
+            let filter = try StationListFilter(context.form)
             let table = try await stationTable(filter)
             if request.uri.queryParameters.text("fragment") == "table" { return DashboardLayout.response(table) }
             return DashboardLayout.response(
@@ -235,17 +235,17 @@ struct StationListFilter: Sendable {
     var online: Bool?
     var cursor: String?
 
-    init(_ parameters: Parameters) throws {
+    init(_ fields: FormFields) throws {
         var validator = Validator()
-        text = parameters.text("q").flatMap { $0.isEmpty ? nil : String($0.prefix(100)) }
-        status = parameters.text("status").flatMap { $0.isEmpty ? nil : validator.parse($0, as: StationStatus.self, field: "status") }
-        switch parameters.text("online") {
-        case nil, "": online = nil
+        text = fields.text("q").map { String($0.prefix(100)) }
+        status = fields.text("status").flatMap { validator.parse($0, as: StationStatus.self, field: "status") }
+        switch fields.text("online") {
+        case nil: online = nil
         case "true": online = true
         case "false": online = false
         default: validator.fail("online", "must be true or false")
         }
-        cursor = parameters.text("cursor")
+        cursor = fields.text("cursor")
         try validator.throwIfInvalid()
     }
 

@@ -79,6 +79,16 @@ enum DashboardLayout {
             """
     }
 
+    /// "Next page" for a list that has more, keeping `parameters`.
+    static func nextPage(_ path: String, cursor: String?, _ parameters: [(String, String?)] = []) -> HTML {
+        guard let cursor else { return .empty }
+        var components = URLComponents()
+        components.queryItems = (parameters + [("cursor", cursor)]).compactMap { name, value in
+            value.map { URLQueryItem(name: name, value: $0) }
+        }
+        return "<p><a href=\"\(path)?\(components.percentEncodedQuery ?? "")\" rel=\"next\">Next page</a></p>"
+    }
+
     /// A select's options, `selected` marked.
     static func options(_ values: [(value: String, label: String)], selected: String?) -> HTML {
         HTML(

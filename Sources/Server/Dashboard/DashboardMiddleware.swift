@@ -17,13 +17,17 @@ struct DashboardMiddleware: RouterMiddleware {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-    static func isDashboard(_ path: String) -> Bool { path == "/ui" || path.hasPrefix("/ui/") || path == "/" }
+    /// Whether `path` is the dashboard's, read as the router reads it: empty segments do not count,
+    /// so `//ui/…` is the dashboard too and cannot slip past this edge.
+    static func dashboardPath(_ path: String) -> String? {
+        let normalized = "/" + path.split(separator: "/").joined(separator: "/")
+        return normalized == "/" || normalized == "/ui" || normalized.hasPrefix("/ui/") ? normalized : nil
+    }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let path = request.uri.path
-        guard Self.isDashboard(path) else { return try await next(request, context) }
+        guard let path = Self.dashboardPath(request.uri.path) else { return try await next(request, context) }
         var context = context
         context.identity = nil
         context.authenticationFailure = nil
@@ -35,10 +39,16 @@ struct DashboardMiddleware: RouterMiddleware {
                 context.logger[metadataKey: "userId"] = .string(session.identity.userID)
             }
             if request.method == .post {
+                // Browsers say where a form came from; one posted from another site is refused,
+                // the sign-in form included (login CSRF: signing a victim in as someone else).
+                guard Self.isSameOrigin(request) else {
+                    throw APIError(
+                        status: .forbidden, slug: "cross-site", title: "Cross-site form refused",
+                        detail: "this form was not posted from this site")
+                }
                 var request = request
                 let body = try await request.collectBody(upTo: .max)
                 context.form = FormFields(urlEncoded: String(buffer: body))
-                // Signing in has no session yet; SameSite=Strict and form-action 'self' cover it.
                 if path != "/ui/login" {
                     guard let session = context.webSession else { throw APIError.unauthorized(.missing) }
                     guard let presented = context.form["_csrf"], WebSessionService.constantTimeEquals(presented, session.csrfToken)
@@ -50,6 +60,9 @@ struct DashboardMiddleware: RouterMiddleware {
                 }
                 response = try await next(request, context)
             } else {
+                // Read from the raw query: a GET form sends a space as '+', which the router's
+                // query parameters keep as '+'.
+                context.form = FormFields(urlEncoded: request.uri.query ?? "")
                 response = try await next(request, context)
             }
         } catch {
@@ -57,6 +70,19 @@ struct DashboardMiddleware: RouterMiddleware {
         }
         Self.secure(&response.headers)
         return response
+    }
+
+    /// False when the browser says the request came from another site (`Sec-Fetch-Site`) or
+    /// names another origin (`Origin`); a client that sends neither is not a browser form.
+    /// `Sec-Fetch-Site` is the browser's own verdict, right behind a proxy that rewrites `Host`;
+    /// `Origin` is compared with the host only for browsers that do not send it.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[.secFetchSite] { return site == "same-origin" || site == "none" }
+        guard let origin = request.headers[.origin] else { return true }
+        guard let host = request.head.authority else { return false }
+        let stripped = origin.split(separator: "/", omittingEmptySubsequences: true)
+        // "http://host:port" splits into ["http:", "host:port"].
+        return stripped.count == 2 && stripped[1].lowercased() == host.lowercased()
     }
 
     static func secure(_ headers: inout HTTPFields) {
@@ -136,4 +162,5 @@ extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
 }

@@ -19,7 +19,10 @@ enum DriverPages {
               <label for="q">Search <input id="q" name="q" value="\(text)" placeholder="name or email"></label>
               <button type="submit">Search</button>
             </form>
-            <section class="panel">\(DashboardLayout.table(id: "drivers", ["Name", "Email", "Phone", "Membership", "Status", ""], rows, empty: "No drivers."))</section>
+            <section class="panel">
+              \(DashboardLayout.table(id: "drivers", ["Name", "Email", "Phone", "Membership", "Status", ""], rows, empty: "No drivers."))
+              \(DashboardLayout.nextPage("/ui/drivers", cursor: drivers.nextCursor, [("q", text)]))
+            </section>
             <section class="panel">
               <h2>Add a driver</h2>
               <form class="inline" method="post" action="/ui/drivers" id="new-driver">

@@ -45,6 +45,7 @@ enum IdTagPages {
             </form>
             <section class="panel">
               \(DashboardLayout.table(id: "id-tags", ["Tag", "Status", "Kind", "Driver", "Expires", "Parent", ""], rows, empty: "No id tags."))
+              \(DashboardLayout.nextPage("/ui/id-tags", cursor: tags.nextCursor, [("status", status?.rawValue)]))
             </section>
             <section class="panel">
               <h2>Add or change a tag</h2>

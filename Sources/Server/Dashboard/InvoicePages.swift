@@ -17,12 +17,7 @@ enum InvoicePages {
             </tr>
             """
         }
-        var more: HTML = .empty
-        if let cursor = page.nextCursor {
-            var components = URLComponents()
-            components.queryItems = [URLQueryItem(name: "cursor", value: cursor)] + (status.map { [URLQueryItem(name: "status", value: $0.rawValue)] } ?? [])
-            more = "<p><a href=\"/ui/invoices?\(components.percentEncodedQuery ?? "")\">Next page</a></p>"
-        }
+        let more = DashboardLayout.nextPage("/ui/invoices", cursor: page.nextCursor, [("status", status?.rawValue)])
         return """
             <h1>Invoices</h1>
             <form class="inline" method="get" action="/ui/invoices" role="search">

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Tariffs: the list, and a tariff with its time windows and the quote calculator.
 enum TariffPages {
-    static func list(_ tariffs: [Tariff], notice: CommandOutcome?, session: WebSession) -> HTML {
+    static func list(_ tariffs: [Tariff], next: HTML, notice: CommandOutcome?, session: WebSession) -> HTML {
         let rows = tariffs.map { tariff -> HTML in
             """
             <tr>
@@ -21,6 +21,7 @@ enum TariffPages {
             \(noticeHTML(notice))
             <section class="panel">
               \(DashboardLayout.table(id: "tariffs", ["Name", "Energy", "Time", "Session fee", "Tax", "Windows"], rows, empty: "No tariffs."))
+              \(next)
             </section>
             <details class="panel" id="new-tariff">
               <summary>Add a tariff</summary>

@@ -110,7 +110,24 @@ final class OCPPRecorder: Sendable {
     /// Rows per background write: small enough that a request's write never waits long behind one.
     static let chunkSize = 256
 
+    /// Writes everything recorded before the call; returns once it is committed. Flushes run one
+    /// after another: a flush that found nothing pending must still wait for the one that took the
+    /// rows (the periodic flush), or its caller would read before they are stored.
     func flush() async throws {
+        let flush = flushes.withLock { previous -> Task<Void, any Error> in
+            let next = Task { [self, previous] in
+                _ = try? await previous?.value
+                try await writePending()
+            }
+            previous = next
+            return next
+        }
+        try await flush.value
+    }
+
+    private let flushes = Mutex<Task<Void, any Error>?>(nil)
+
+    private func writePending() async throws {
         var batch = pending.withLock { pending -> Pending in
             defer { pending = Pending() }
             return pending

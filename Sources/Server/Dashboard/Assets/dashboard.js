@@ -1,5 +1,6 @@
 // Live updates for the dashboard: one EventSource on /ui/events. Connector badges change at once;
-// panels marked data-live-fragment are fetched again (debounced) when an event they list arrives.
+// panels marked data-live-fragment are fetched again when an event they list arrives, at most once a
+// second each, however busy the fleet.
 // No inline script anywhere: the Content-Security-Policy allows only this file.
 (function () {
   "use strict";
@@ -40,10 +41,14 @@
     pending.set(panel, setTimeout(function () {
       pending.delete(panel);
       fetch(panel.getAttribute("data-live-fragment"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
-        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (response) {
+          // Redirected means the sign-in ran out: reload, and land on the sign-in page.
+          if (response.redirected) { window.location.reload(); return null; }
+          return response.ok ? response.text() : null;
+        })
         .then(function (html) { if (html !== null) panel.innerHTML = html; })
         .catch(function () { /* the next event tries again */ });
-    }, 300));
+    }, 1000));
   }
 
   function refreshPanels(event) {
