@@ -130,8 +130,7 @@ struct AnalyticsController {
         return (from!, to!)
     }
 
-    /// `from`, `to`, `groupBy`, `tz` and `stationId` of a series request; the dashboard's charts read the same.
-    static func range(_ parameters: Parameters) throws -> (Date, Date, Granularity, TimeZone, String?) {
+    private static func range(_ parameters: Parameters) throws -> (Date, Date, Granularity, TimeZone, String?) {
         let (from, to) = try window(parameters)
         var validator = Validator()
         let granularity = validator.parse(parameters.text("groupBy") ?? "day", as: Granularity.self, field: "groupBy")
