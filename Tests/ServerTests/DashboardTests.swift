@@ -117,6 +117,26 @@ struct DashboardTests {
         }
     }
 
+    @Test("blocking a tag from a page loaded earlier changes its status only, not what changed since")
+    func blockKeepsLaterChanges() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.put, "/api/v1/id-tags/CARD1", token: admin, json: ["status": "Accepted"])
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let page = try await browser.get("/ui/id-tags")
+            #expect(page.html.contains("action=\"/ui/id-tags/CARD1/status\""))
+            // A colleague sets an expiry after the page was loaded.
+            _ = try await client.call(
+                .put, "/api/v1/id-tags/CARD1", token: admin, json: ["status": "Accepted", "expiresAt": "2027-06-30T00:00:00Z"])
+            let blocked = try await browser.post("/ui/id-tags/CARD1/status", [("_csrf", try #require(page.csrf)), ("status", "Blocked")])
+            #expect(blocked.status == .seeOther)
+            let tag = try await client.call(.get, "/api/v1/id-tags/CARD1", token: admin)
+            #expect(tag["status"] as? String == "Blocked")
+            #expect(tag["expiresAt"] as? String == "2027-06-30T00:00:00.000Z")
+        }
+    }
+
     @Test("a doubled slash does not slip a bearer token past the dashboard's edge")
     func doubledSlash() async throws {
         try await withApp(withAdmin) { client, _ async throws in

@@ -48,6 +48,25 @@ extension DashboardController {
             return try await redirect(to: "/ui/id-tags", with: outcome, context: context)
         }
 
+        router.post("/ui/id-tags/{idTag}/status") { _, context in
+            let tag = try context.parameters.require("idTag")
+            let outcome: CommandOutcome
+            do {
+                // Only the status changes: the rest is read now, so a page loaded before a
+                // colleague's change of expiry or driver does not undo it.
+                guard let current = try await dependencies.drivers.idTag(tag) else { throw APIError.notFound("no id tag \(tag)") }
+                let (stored, _) = try await idTagsAPI.put(
+                    tag,
+                    .init(
+                        status: context.form.text("status") ?? "", driverId: current.driverId, expiresAt: current.expiresAt,
+                        parentIdTag: current.parentIdTag, maxActiveTransactions: current.maxActiveTransactions))
+                outcome = CommandOutcome(command: "id tag", ok: true, text: "\(stored.id) saved: \(stored.status.rawValue)")
+            } catch {
+                outcome = try Self.failure("id tag \(tag)", error)
+            }
+            return try await redirect(to: "/ui/id-tags", with: outcome, context: context)
+        }
+
         router.get("/ui/tariffs") { request, context in
             let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200, cursor: context.form.text("cursor")))
             let notice = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)

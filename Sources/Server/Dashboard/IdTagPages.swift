@@ -9,16 +9,10 @@ enum IdTagPages {
         let csrf = DashboardLayout.csrfField(session)
         let names = Dictionary(drivers.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let rows = tags.items.map { tag -> HTML in
-            // The tag form replaces a tag whole, so the toggle carries what the tag has.
             let toggle: HTML = """
-                <form method="post" action="/ui/id-tags" class="inline">
+                <form method="post" action="/ui/id-tags/\(DashboardLayout.segment(tag.id))/status" class="inline">
                   \(csrf)
-                  <input type="hidden" name="idTag" value="\(tag.id)">
                   <input type="hidden" name="status" value="\(tag.status == .blocked ? IdTagStatus.accepted.rawValue : IdTagStatus.blocked.rawValue)">
-                  <input type="hidden" name="driverId" value="\(tag.driverId)">
-                  <input type="hidden" name="expiresAt" value="\(tag.expiresAt.map(WireFormat.formatDate))">
-                  <input type="hidden" name="parentIdTag" value="\(tag.parentIdTag)">
-                  <input type="hidden" name="maxActiveTransactions" value="\(tag.maxActiveTransactions.map(String.init))">
                   <button type="submit" class="secondary">\(tag.status == .blocked ? "Unblock" : "Block")</button>
                 </form>
                 """
