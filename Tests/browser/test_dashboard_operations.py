@@ -6,7 +6,7 @@ from ocpp.v16 import call
 from playwright.sync_api import expect
 
 from conftest import screenshot
-from dashboard_helpers import api_admin, connect, make_station, sign_in
+from dashboard_setup import api_admin, connect, make_station, sign_in
 
 
 def iso(moment):

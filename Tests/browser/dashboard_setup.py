@@ -1,4 +1,4 @@
-"""What the browser tests share: the API admin, stations, signing in, and an `ocpp` charge point."""
+"""What the browser tests set up: the API admin, stations, signing in, and an `ocpp` charge point."""
 import asyncio
 
 import websockets
