@@ -21,6 +21,7 @@ struct AppDependencies: Sendable {
     let serviceRoutes: ServiceRouteMap
     let tokens: TokenService
     let auth: AuthService
+    let webSessions: WebSessionService
     let stations: StationRepository
     let drivers: DriverRepository
     let authorizer: IdTagAuthorizer
@@ -147,7 +148,10 @@ struct AppDependencies: Sendable {
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,
             metrics: RequestMetrics(registry: metricsRegistry), health: health,
-            serviceRoutes: serviceRoutes, tokens: tokens, auth: auth, stations: stations, drivers: drivers,
+            serviceRoutes: serviceRoutes, tokens: tokens, auth: auth,
+            webSessions: WebSessionService(
+                database: database, revocations: tokens.revocations, lifetime: configuration.dashboard.sessionLifetime, now: now),
+            stations: stations, drivers: drivers,
             authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
             tariffs: TariffRepository(database: database),
             invoices: InvoiceService(database: database, events: events, now: now),

@@ -34,10 +34,7 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
             try await dependencies.monitoring.runChecks()
         },
         PeriodicTask(name: "dashboard session sweep", interval: .seconds(3600), logger: logger) {
-            try await WebSessionService(
-                database: dependencies.database, revocations: dependencies.tokens.revocations,
-                lifetime: configuration.dashboard.sessionLifetime, now: dependencies.now
-            ).sweep()
+            try await dependencies.webSessions.sweep()
         },
         PeriodicTask(name: "OCPP log retention", interval: .seconds(3600), logger: logger) {
             try await dependencies.ocpp.recorder.prune(
@@ -57,10 +54,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
-    let webSessions = WebSessionService(
-        database: dependencies.database, revocations: dependencies.tokens.revocations,
-        lifetime: dependencies.configuration.dashboard.sessionLifetime, now: dependencies.now)
-    routes.add(middleware: DashboardMiddleware(sessions: webSessions))
+    routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
     routes.add(middleware: RoutePolicyMiddleware())
 
     let now = dependencies.now
@@ -88,7 +82,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
     ocppController.addRoutes(to: routes)
     if dependencies.configuration.dashboard.enabled {
-        DashboardController(dependencies: dependencies, sessions: webSessions, ocpp: ocppController).addRoutes(to: routes)
+        DashboardController(dependencies: dependencies, ocpp: ocppController).addRoutes(to: routes)
     }
     return router
 }

@@ -137,6 +137,35 @@ struct DashboardTests {
         }
     }
 
+    @Test("hostile filters in a page's query string get a 422 page naming the field, never a 500 or a month rolled over")
+    func hostileFilters() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let refused: [(String, String)] = [
+                ("/ui/sessions?from=2026-02-31", "from"),
+                ("/ui/sessions?to=2026-13-01", "to"),
+                ("/ui/sessions?status=running", "status"),
+                ("/ui/analytics?from=1970-01-01&to=9999-12-31&groupBy=hour", "groupBy"),
+                ("/ui/analytics?from=2026-11-28&to=2026-11-01", "to"),
+                ("/ui/analytics?metric=profit", "metric"),
+                ("/ui/stations?online=maybe", "online"),
+                ("/ui/invoices?status=lost", "status"),
+                ("/ui/alerts?state=forgotten", "state"),
+                ("/ui/id-tags?status=Stolen", "status"),
+            ]
+            for (path, field) in refused {
+                let page = try await browser.get(path)
+                #expect(page.status == .unprocessableContent, "\(path): \(page.status)")
+                #expect(page.html.contains(field), "\(path) names \(field)")
+            }
+            // Oversized values are cut to size or ignored, not looked up whole.
+            let long = String(repeating: "x", count: 8_000)
+            #expect(try await browser.get("/ui/stations?q=\(long)").status == .ok)
+            #expect(try await browser.get("/ui?outcome=\(long)").status == .ok)
+        }
+    }
+
     @Test("a doubled slash does not slip a bearer token past the dashboard's edge")
     func doubledSlash() async throws {
         try await withApp(withAdmin) { client, _ async throws in
@@ -249,9 +278,7 @@ struct DashboardTests {
             var ended = DashboardBrowser(client: client)
             _ = try await ended.signIn(adminEmail, adminPassword)
             _ = try await ended.post("/ui/logout", [("_csrf", try #require(try await ended.get("/ui").csrf))])
-            let sessions = WebSessionService(
-                database: dependencies.database, revocations: dependencies.tokens.revocations, lifetime: .seconds(3600),
-                now: { clock.now })
+            let sessions = dependencies.webSessions
             #expect(try await sessions.sweep() == 1)
             #expect(try await current.get("/ui").status == .ok)
             clock.advance(13 * 3600)

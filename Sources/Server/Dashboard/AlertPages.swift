@@ -4,11 +4,11 @@ import Foundation
 enum AlertPages {
     static let liveEvents = "alert.raised alert.resolved"
 
-    static func list(table: HTML, state: String, notice: CommandOutcome?) -> HTML {
+    static func list(table: HTML, state: String, notice: FormOutcome?) -> HTML {
         let states = AlertState.allCases.map { (value: $0.rawValue, label: $0.rawValue) } + [(value: "all", label: "all")]
         return """
             <h1>Alerts</h1>
-            \(notice.map { DashboardLayout.notice($0.ok ? "\($0.command): \($0.text)" : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            \(DashboardLayout.notice(notice))
             <form class="inline" method="get" action="/ui/alerts" role="search">
               <label for="state">State <select id="state" name="state">\(DashboardLayout.options(states, selected: state))</select></label>
               <button type="submit">Filter</button>

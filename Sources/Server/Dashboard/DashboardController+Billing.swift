@@ -54,7 +54,7 @@ extension DashboardController {
         router.post("/ui/invoices/{id}/payments") { _, context in
             let id = try context.parameters.require("id")
             let form = context.form
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 guard let amount = form.text("amount").flatMap(Decimal6.init) else {
                     throw APIError.validation(field: "amount", "must be a decimal amount such as 12.50")
@@ -65,9 +65,8 @@ extension DashboardController {
                 let paid = try await dependencies.invoices.pay(
                     id, amount: payment.amount, method: payment.method, reference: payment.reference,
                     idempotencyKey: form.text("idempotencyKey").map { "ui:" + String($0.prefix(100)) })
-                outcome = CommandOutcome(
-                    command: "payment", ok: true,
-                    text: "recorded \(DisplayFormat.money(paid.view.payments.last?.amount)); the invoice is \(paid.view.invoice.status.rawValue)")
+                outcome = .done(
+                    "payment: recorded \(DisplayFormat.money(paid.view.payments.last?.amount)); the invoice is \(paid.view.invoice.status.rawValue)")
             } catch {
                 outcome = try Self.failure("payment", error)
             }
@@ -75,10 +74,10 @@ extension DashboardController {
         }
         router.post("/ui/invoices/{id}/void") { _, context in
             let id = try context.parameters.require("id")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 let invoice = try await dependencies.invoices.void(id)
-                outcome = CommandOutcome(command: "void", ok: true, text: "invoice \(invoice.number) is void")
+                outcome = .done("void: invoice \(invoice.number) is void")
             } catch {
                 outcome = try Self.failure("void", error)
             }
@@ -122,11 +121,8 @@ struct SessionListFilter: Sendable {
         SessionQuery(stationID: stationID, driverID: driverID, status: status, startedFrom: from, startedBefore: before)
     }
 
-    func queryString(cursor: String? = nil) -> String {
-        var components = URLComponents()
-        components.queryItems = [
-            ("stationId", stationID), ("driverId", driverID), ("status", status?.rawValue), ("from", fromDay), ("to", toDay), ("cursor", cursor),
-        ].compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
-        return components.percentEncodedQuery ?? ""
+    /// The filters as query parameters, for links that keep them.
+    var parameters: [(String, String?)] {
+        [("stationId", stationID), ("driverId", driverID), ("status", status?.rawValue), ("from", fromDay), ("to", toDay)]
     }
 }

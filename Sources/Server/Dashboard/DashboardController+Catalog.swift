@@ -21,13 +21,13 @@ extension DashboardController {
         }
         router.post("/ui/drivers") { _, context in
             let form = context.form
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 let driver = try await driversAPI.create(
                     .init(
                         name: form.text("name") ?? "", email: form.text("email") ?? "", phone: form.text("phone"), status: nil,
                         membership: form.text("membership"), vehicles: nil, userId: nil))
-                outcome = CommandOutcome(command: "new driver", ok: true, text: "\(driver.name) added")
+                outcome = .done("new driver: \(driver.name) added")
             } catch {
                 outcome = try Self.failure("new driver", error)
             }
@@ -42,14 +42,14 @@ extension DashboardController {
             }
             return try await redirect(
                 to: "/ui/tariffs/" + DashboardLayout.segment(tariff.id),
-                with: CommandOutcome(command: "new tariff", ok: true, text: "\(tariff.name) added"), context: context)
+                with: .done("new tariff: \(tariff.name) added"), context: context)
         }
         router.post("/ui/tariffs/{id}/edit") { _, context in
             let id = try context.parameters.require("id")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 let tariff = try await tariffsAPI.update(id, try Self.tariffInput(context.form))
-                outcome = CommandOutcome(command: "tariff", ok: true, text: "\(tariff.name) saved")
+                outcome = .done("tariff: \(tariff.name) saved")
             } catch {
                 outcome = try Self.failure("tariff", error)
             }

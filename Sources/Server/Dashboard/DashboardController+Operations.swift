@@ -26,7 +26,7 @@ extension DashboardController {
         router.post("/ui/id-tags") { _, context in
             let form = context.form
             let tag = form.text("idTag") ?? ""
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 guard IdTag.isValid(tag) else { throw APIError.validation(field: "idTag", "must be 1–20 printable ASCII characters") }
                 var expiresAt: Date?
@@ -40,8 +40,7 @@ extension DashboardController {
                     status: form.text("status") ?? "", driverId: form.text("driverId"), expiresAt: expiresAt,
                     parentIdTag: form.text("parentIdTag"), maxActiveTransactions: form.text("maxActiveTransactions").flatMap { Int($0) })
                 let (stored, created) = try await idTagsAPI.put(tag, body)
-                outcome = CommandOutcome(
-                    command: "id tag", ok: true, text: "\(stored.id) \(created ? "created" : "saved"): \(stored.status.rawValue)")
+                outcome = .done("\(stored.id) \(created ? "created" : "saved"): \(stored.status.rawValue)")
             } catch {
                 outcome = try Self.failure("id tag \(tag)", error)
             }
@@ -50,7 +49,7 @@ extension DashboardController {
 
         router.post("/ui/id-tags/{idTag}/status") { _, context in
             let tag = try context.parameters.require("idTag")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 // Only the status changes: the rest is read now, so a page loaded before a
                 // colleague's change of expiry or driver does not undo it.
@@ -60,7 +59,7 @@ extension DashboardController {
                     .init(
                         status: context.form.text("status") ?? "", driverId: current.driverId, expiresAt: current.expiresAt,
                         parentIdTag: current.parentIdTag, maxActiveTransactions: current.maxActiveTransactions))
-                outcome = CommandOutcome(command: "id tag", ok: true, text: "\(stored.id) saved: \(stored.status.rawValue)")
+                outcome = .done("\(stored.id) saved: \(stored.status.rawValue)")
             } catch {
                 outcome = try Self.failure("id tag \(tag)", error)
             }
@@ -117,10 +116,10 @@ extension DashboardController {
         for (action, target) in [("acknowledge", AlertState.acknowledged), ("resolve", AlertState.resolved)] {
             router.post("/ui/alerts/{id}/\(action)") { _, context in
                 let id = try context.parameters.require("id")
-                let outcome: CommandOutcome
+                let outcome: FormOutcome
                 do {
                     let alert = try await dependencies.monitoring.transition(id, to: target)
-                    outcome = CommandOutcome(command: action, ok: true, text: "\(alert.message): \(alert.state.rawValue)")
+                    outcome = .done("\(action): \(alert.message): \(alert.state.rawValue)")
                 } catch {
                     outcome = try Self.failure(action, error)
                 }
@@ -153,14 +152,14 @@ extension DashboardController {
         }
         router.post("/ui/users") { _, context in
             let form = context.form
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 var validator = Validator()
                 let role = validator.parse(form.text("role") ?? "", as: Role.self, field: "role")
                 try validator.throwIfInvalid()
                 let (user, _) = try await dependencies.auth.accounts.create(
                     email: form.text("email") ?? "", password: form["password"] ?? "", name: form.text("name") ?? "", role: role!)
-                outcome = CommandOutcome(command: "new user", ok: true, text: "\(user.email) created as \(user.role.rawValue)")
+                outcome = .done("\(user.email) created as \(user.role.rawValue)")
             } catch {
                 outcome = try Self.failure("new user", error)
             }
@@ -168,13 +167,13 @@ extension DashboardController {
         }
         router.post("/ui/users/{id}/status") { _, context in
             let id = try context.parameters.require("id")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 var validator = Validator()
                 let status = validator.parse(context.form.text("status") ?? "", as: UserStatus.self, field: "status")
                 try validator.throwIfInvalid()
                 let user = try await dependencies.auth.updateUser(id, version: nil, name: nil, role: nil, status: status, password: nil)
-                outcome = CommandOutcome(command: "user", ok: true, text: "\(user.email) is \(user.status.rawValue)")
+                outcome = .done("\(user.email) is \(user.status.rawValue)")
             } catch {
                 outcome = try Self.failure("user", error)
             }

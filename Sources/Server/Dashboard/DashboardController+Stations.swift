@@ -5,10 +5,13 @@ import Hummingbird
 /// same rules as the stations API (`StationsController`).
 extension DashboardController {
     func addStationWriteRoutes(to router: some RouterMethods<AppRequestContext>) {
+        let stationsAPI = StationsController(
+            repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
+            connectionInfo: { [ocpp] in try await ocpp.connectionInfo($0) }, now: dependencies.now)
         router.post("/ui/stations") { _, context in
             let form = context.form
             let id = form.text("id") ?? ""
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 var connectors: [StationsController.ConnectorInput] = []
                 for number in 1...4 {
@@ -23,7 +26,7 @@ extension DashboardController {
                         id: id, name: form.text("name") ?? "", operatorId: nil, address: form.text("address"), latitude: nil,
                         longitude: nil, status: nil, registration: nil, ocppVersion: nil, tariffId: form.text("tariffId"),
                         connectors: connectors))
-                outcome = CommandOutcome(command: "new station", ok: true, text: "\(view.id) added with \(view.connectors.count) connectors")
+                outcome = .done("new station: \(view.id) added with \(view.connectors.count) connectors")
                 return try await redirect(to: DashboardLayout.stationPath(view.id), with: outcome, context: context)
             } catch {
                 let failure = try Self.failure("new station \(id)", error)
@@ -32,7 +35,7 @@ extension DashboardController {
                         title: "Stations", current: "/ui/stations", session: context.webSession,
                         """
                         <h1>Stations</h1>
-                        \(DashboardLayout.notice("\(failure.command) failed: \(failure.text)", ok: false))
+                        \(DashboardLayout.notice(failure))
                         <p><a href="/ui/stations">Back to the stations</a></p>
                         """), status: ProblemMiddleware.problem(for: error).status)
             }
@@ -41,7 +44,7 @@ extension DashboardController {
             let id = try context.parameters.require("id")
             let form = context.form
             func optional(_ name: String) -> FieldUpdate<String> { .set(form.text(name)) }
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 _ = try await stationsAPI.update(
                     id,
@@ -49,7 +52,7 @@ extension DashboardController {
                         version: form.text("version").flatMap { Int64($0) }, name: form.text("name") ?? "",
                         operatorId: optional("operatorId"), address: optional("address"), status: form.text("status"),
                         registration: form.text("registration"), tariffId: optional("tariffId")))
-                outcome = CommandOutcome(command: "settings", ok: true, text: "saved")
+                outcome = .done("settings: saved")
             } catch {
                 outcome = try Self.failure("settings", error)
             }
@@ -57,10 +60,10 @@ extension DashboardController {
         }
         router.post("/ui/stations/{id}/password") { _, context in
             let id = try context.parameters.require("id")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 try await stationsAPI.setPassword(id, context.form["password"] ?? "")
-                outcome = CommandOutcome(command: "charger password", ok: true, text: "set; the charger must use it from its next connection")
+                outcome = .done("charger password: set; the charger must use it from its next connection")
             } catch {
                 outcome = try Self.failure("charger password", error)
             }
@@ -68,20 +71,14 @@ extension DashboardController {
         }
         router.post("/ui/stations/{id}/decommission") { _, context in
             let id = try context.parameters.require("id")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 _ = try await stationsAPI.decommission(id)
-                outcome = CommandOutcome(command: "decommission", ok: true, text: "\(id) is decommissioned")
+                outcome = .done("decommission: \(id) is decommissioned")
             } catch {
                 outcome = try Self.failure("decommission", error)
             }
             return try await redirect(to: DashboardLayout.stationPath(id), with: outcome, context: context)
         }
-    }
-
-    var stationsAPI: StationsController {
-        StationsController(
-            repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
-            connectionInfo: { [ocpp] in try await ocpp.connectionInfo($0) }, now: dependencies.now)
     }
 }

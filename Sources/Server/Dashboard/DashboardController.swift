@@ -8,8 +8,9 @@ import Storage
 /// check and the error pages are `DashboardMiddleware`'s.
 struct DashboardController {
     let dependencies: AppDependencies
-    let sessions: WebSessionService
     let ocpp: OCPPController
+
+    var sessions: WebSessionService { dependencies.webSessions }
 
     var format: DisplayFormat { DisplayFormat(timeZone: dependencies.configuration.dashboard.timeZone) }
 
@@ -27,12 +28,12 @@ struct DashboardController {
         }
         router.post("/ui/login") { _, context in try await signIn(context) }
         router.post("/ui/logout") { request, context in
-            if let token = DashboardMiddleware.cookie(WebSessionService.cookieName, in: request) { try await sessions.end(token) }
-            return DashboardMiddleware.redirect(to: "/ui/login", headers: [.setCookie: Self.expiredCookie])
+            if let token = WebSessionService.token(in: request) { try await sessions.end(token) }
+            return signedOut()
         }
         router.post("/ui/logout-everywhere") { _, context in
             try await dependencies.auth.logoutEverywhere(try context.requireSignedIn().userID)
-            return DashboardMiddleware.redirect(to: "/ui/login", headers: [.setCookie: Self.expiredCookie])
+            return signedOut()
         }
         router.get("/ui/events") { request, _ in
             MonitoringController.eventStream(
@@ -62,7 +63,8 @@ struct DashboardController {
         router.get("/ui/stations/{id}") { request, context in
             let id = try context.parameters.require("id")
             if request.uri.queryParameters.text("fragment") == "live" {
-                return DashboardLayout.response(try await stationLive(id))
+                let (view, active) = try await stationNow(id)
+                return DashboardLayout.response(try await stationLive(view, active: active))
             }
             let outcome = try await takeNotice(request.uri.queryParameters.text("outcome"), context: context)
             return try await stationPage(id, context: context, outcome: outcome)
@@ -70,10 +72,10 @@ struct DashboardController {
         router.post("/ui/stations/{id}/commands/{command}") { _, context in
             let id = try context.parameters.require("id")
             let command = try context.parameters.require("command")
-            let outcome: CommandOutcome
+            let outcome: FormOutcome
             do {
                 let answer = try await ocpp.typedCommand(command, station: id, input: Self.commandInput(context.form))
-                outcome = CommandOutcome(command: command, ok: true, text: "the charger answered " + JSONWriter.string(answer))
+                outcome = .done("\(command): the charger answered " + JSONWriter.string(answer))
             } catch let error as APIError where error.status == .notFound && error.detail?.hasPrefix("no station") == true {
                 throw error
             } catch {
@@ -95,12 +97,12 @@ struct DashboardController {
 
     private struct StoredOutcome: Codable {
         var userID: String
-        var outcome: CommandOutcome
+        var outcome: FormOutcome
     }
 
     /// Redirects to `path`, which shows `outcome` once loaded (post/redirect/get: reloading does
     /// not post the form again). The outcome is kept for this user only, for a few minutes.
-    func redirect(to path: String, with outcome: CommandOutcome, context: AppRequestContext) async throws -> Response {
+    func redirect(to path: String, with outcome: FormOutcome, context: AppRequestContext) async throws -> Response {
         let key = Identifiers.randomToken(bytes: 16)
         let stored = StoredOutcome(userID: try context.requireSignedIn().userID, outcome: outcome)
         try await dependencies.keyValue.set(
@@ -109,7 +111,7 @@ struct DashboardController {
     }
 
     /// The outcome kept under `key` for this user; others' keys show nothing.
-    func takeNotice(_ key: String?, context: AppRequestContext) async throws -> CommandOutcome? {
+    func takeNotice(_ key: String?, context: AppRequestContext) async throws -> FormOutcome? {
         guard let key, key.utf8.count <= 64, let userID = context.identity?.userID,
             let text = try await dependencies.keyValue.getString(Self.outcomePrefix + key),
             let stored = try? JSONDecoder().decode(StoredOutcome.self, from: Data(text.utf8)), stored.userID == userID
@@ -118,11 +120,11 @@ struct DashboardController {
     }
 
     /// A refused form as the message shown on the page; an unexpected error stays an error (500).
-    static func failure(_ action: String, _ error: any Error) throws -> CommandOutcome {
+    static func failure(_ action: String, _ error: any Error) throws -> FormOutcome {
         let problem = ProblemMiddleware.problem(for: error)
         guard problem.status.code < 500 || [502, 503, 504, 507].contains(problem.status.code) else { throw error }
         let fields = (problem.errors ?? []).map { "\($0.field): \($0.message)" }
-        return CommandOutcome(command: action, ok: false, text: ([problem.detail ?? problem.title] + fields).joined(separator: "; "))
+        return FormOutcome(ok: false, message: "\(action) failed: " + ([problem.detail ?? problem.title] + fields).joined(separator: "; "))
     }
 
     func requireSession(_ context: AppRequestContext) throws -> WebSession {
@@ -132,7 +134,11 @@ struct DashboardController {
 
     // MARK: Sign-in
 
-    static let expiredCookie = "\(WebSessionService.cookieName)=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"
+    private func signedOut() -> Response {
+        var response = DashboardMiddleware.redirect(to: "/ui/login")
+        response.setCookie(WebSessionService.cookie(nil, lifetime: .zero))
+        return response
+    }
 
     private func signIn(_ context: AppRequestContext) async throws -> Response {
         let email = context.form.text("email") ?? ""
@@ -153,10 +159,10 @@ struct DashboardController {
             return refused(.forbidden, "The dashboard is for operators and admins. Drivers use the app.")
         }
         let token = try await sessions.start(for: user)
-        let maxAge = dependencies.configuration.dashboard.sessionLifetime.components.seconds
-        let cookie = "\(WebSessionService.cookieName)=\(token); Path=/ui; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
         let target = next.flatMap { $0.hasPrefix("/ui") && !$0.hasPrefix("/ui/login") && !$0.contains("//") ? $0 : nil } ?? "/ui"
-        return DashboardMiddleware.redirect(to: target, headers: [.setCookie: cookie])
+        var response = DashboardMiddleware.redirect(to: target)
+        response.setCookie(WebSessionService.cookie(token, lifetime: sessions.lifetime))
+        return response
     }
 
     // MARK: Overview
@@ -164,17 +170,14 @@ struct DashboardController {
     private func overviewStats() async throws -> HTML {
         let availability = try await dependencies.stations.availability()
         let open = try await dependencies.analytics.openCounts()
-        let zone = dependencies.configuration.dashboard.timeZone
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         let now = dependencies.now()
-        let today = calendar.dateInterval(of: .day, for: now)!
-        let month = calendar.dateInterval(of: .month, for: now)!
+        let today = format.calendar.dateInterval(of: .day, for: now)!
+        let month = format.calendar.dateInterval(of: .month, for: now)!
         let totals = try await dependencies.analytics.completedByStop(
             [TimeBucket(start: today.start, end: today.end), TimeBucket(start: month.start, end: month.end)], stationID: nil)
         return OverviewPage.stats(
             availability: availability, activeSessions: open.activeSessions, openAlerts: open.unresolvedAlerts, today: totals[0],
-            month: totals[1], zone: zone)
+            month: totals[1], zone: format.timeZone)
     }
 
     // MARK: Stations
@@ -184,30 +187,33 @@ struct DashboardController {
         return StationPages.table(page, filter: filter, format: format)
     }
 
-    private func stationLive(_ id: String) async throws -> HTML {
+    /// The station and its open sessions: what the live panel shows and the remote-stop form offers.
+    private func stationNow(_ id: String) async throws -> (view: StationView, active: [ChargingSession]) {
         guard let view = try await dependencies.stations.get(id) else { throw APIError.notFound("no station \(id)") }
-        let active = try await dependencies.sessions.list(
-            SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
-        var estimates: [String: CostBreakdown] = [:]
-        for session in active.items {
-            if let estimate = try await dependencies.sessions.estimate(session) { estimates[session.id] = estimate }
-        }
-        return StationPages.live(view, sessions: active.items, estimates: estimates, format: format)
+        let active = try await dependencies.sessions.list(SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
+        return (view, active.items)
     }
 
-    private func stationPage(_ id: String, context: AppRequestContext, outcome: CommandOutcome?) async throws -> Response {
-        guard let view = try await dependencies.stations.get(id) else { throw APIError.notFound("no station \(id)") }
+    private func stationLive(_ view: StationView, active: [ChargingSession]) async throws -> HTML {
+        var estimates: [String: CostBreakdown] = [:]
+        for session in active {
+            if let estimate = try await dependencies.sessions.estimate(session) { estimates[session.id] = estimate }
+        }
+        return StationPages.live(view, sessions: active, estimates: estimates, format: format)
+    }
+
+    private func stationPage(_ id: String, context: AppRequestContext, outcome: FormOutcome?) async throws -> Response {
+        let (view, active) = try await stationNow(id)
         let session = try requireSession(context)
-        let live = try await stationLive(id)
+        let live = try await stationLive(view, active: active)
         let log = try await dependencies.ocpp.recorder.recent(stationID: id, limit: 50)
         let history = try await dependencies.monitoring.history(stationID: id, from: nil, to: nil, limit: 50)
         let tags = try await dependencies.drivers.idTags(status: .accepted, driverID: nil, kind: nil, page: PageRequest(limit: 200))
-        let active = try await dependencies.sessions.list(SessionQuery(stationID: id, status: .active), page: PageRequest(limit: 20))
         let connected = dependencies.ocpp.registry.connection(id) != nil
         let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200)).items
         let html = StationPages.detail(
             view, connected: connected, live: live, log: log, history: history, tags: tags.items.map(\.id),
-            activeSessions: active.items, tariffs: tariffs, outcome: outcome, session: session, format: format)
+            activeSessions: active, tariffs: tariffs, outcome: outcome, session: session, format: format)
         return DashboardLayout.response(
             DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))
     }
@@ -221,11 +227,13 @@ struct DashboardController {
     }
 }
 
-/// What a charger answered to a command sent from the station page (or why it was not sent).
-struct CommandOutcome: Sendable, Codable {
-    var command: String
+/// What became of a form (a command, a payment, a change), shown once on the page it redirects
+/// to: the whole sentence, as the operator reads it.
+struct FormOutcome: Sendable, Codable {
     var ok: Bool
-    var text: String
+    var message: String
+
+    static func done(_ message: String) -> FormOutcome { FormOutcome(ok: true, message: message) }
 }
 
 /// The station list's filters, from the query string.
@@ -257,15 +265,8 @@ struct StationListFilter: Sendable {
         return query
     }
 
-    /// The query string of these filters, for links that keep them.
-    func queryString(cursor: String? = nil) -> String {
-        var items: [URLQueryItem] = []
-        if let text { items.append(URLQueryItem(name: "q", value: text)) }
-        if let status { items.append(URLQueryItem(name: "status", value: status.rawValue)) }
-        if let online { items.append(URLQueryItem(name: "online", value: online ? "true" : "false")) }
-        if let cursor { items.append(URLQueryItem(name: "cursor", value: cursor)) }
-        var components = URLComponents()
-        components.queryItems = items
-        return components.percentEncodedQuery ?? ""
+    /// The filters as query parameters, for links that keep them.
+    var parameters: [(String, String?)] {
+        [("q", text), ("status", status?.rawValue), ("online", online.map { $0 ? "true" : "false" })]
     }
 }

@@ -82,11 +82,14 @@ enum DashboardLayout {
     /// "Next page" for a list that has more, keeping `parameters`.
     static func nextPage(_ path: String, cursor: String?, _ parameters: [(String, String?)] = []) -> HTML {
         guard let cursor else { return .empty }
+        return "<p><a href=\"\(path)?\(queryString(parameters + [("cursor", cursor)]))\" rel=\"next\">Next page</a></p>"
+    }
+
+    /// A query string of the parameters that have a value.
+    static func queryString(_ parameters: [(String, String?)]) -> String {
         var components = URLComponents()
-        components.queryItems = (parameters + [("cursor", cursor)]).compactMap { name, value in
-            value.map { URLQueryItem(name: name, value: $0) }
-        }
-        return "<p><a href=\"\(path)?\(components.percentEncodedQuery ?? "")\" rel=\"next\">Next page</a></p>"
+        components.queryItems = parameters.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+        return components.percentEncodedQuery ?? ""
     }
 
     /// A select's options, `selected` marked.
@@ -121,6 +124,11 @@ enum DashboardLayout {
             """)
     }
 
+    /// A form's outcome, if there is one to show.
+    static func notice(_ outcome: FormOutcome?) -> HTML {
+        outcome.map { notice($0.message, ok: $0.ok) } ?? .empty
+    }
+
     static func notice(_ text: String, ok: Bool) -> HTML {
         "<div class=\"notice \(ok ? "ok" : "error")\" role=\"status\">\(text)</div>"
     }
@@ -144,13 +152,15 @@ struct DisplayFormat: Sendable {
         return calendar
     }
 
-    /// Local midnight of a `yyyy-MM-dd` day.
+    /// Local midnight of a `yyyy-MM-dd` day; nil for a day that does not exist (2026-02-31), which
+    /// the calendar would otherwise roll into the next month.
     func startOfDay(_ day: String) -> Date? {
         let parts = day.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1970...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
-            return nil
-        }
-        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        guard parts.count == 3, (1970...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]),
+            let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+            self.day(date) == String(format: "%04d-%02d-%02d", parts[0], parts[1], parts[2])
+        else { return nil }
+        return date
     }
 
     /// The `yyyy-MM-dd` of `date` in the display zone, as a date input takes it.

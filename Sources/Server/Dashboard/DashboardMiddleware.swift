@@ -33,7 +33,8 @@ struct DashboardMiddleware: RouterMiddleware {
         context.authenticationFailure = nil
         var response: Response
         do {
-            if let token = Self.cookie(WebSessionService.cookieName, in: request), let session = try await sessions.validate(token) {
+            // Assets are the same for everyone: no session read for them.
+            if !path.hasPrefix("/ui/assets/"), let token = WebSessionService.token(in: request), let session = try await sessions.validate(token) {
                 context.webSession = session
                 context.identity = session.identity
                 context.logger[metadataKey: "userId"] = .string(session.identity.userID)
@@ -108,22 +109,8 @@ struct DashboardMiddleware: RouterMiddleware {
         return response
     }
 
-    static func redirect(to location: String, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.location] = location
-        return Response(status: .seeOther, headers: headers)
-    }
-
-    static func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
-            }
-        }
-        return nil
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
     }
 }
 

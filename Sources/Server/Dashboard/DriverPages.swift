@@ -4,7 +4,7 @@ import Storage
 /// Drivers: the list and the form that adds one.
 enum DriverPages {
     static func list(
-        _ drivers: Page<Driver>, text: String?, notice: CommandOutcome?, session: WebSession, format: DisplayFormat
+        _ drivers: Page<Driver>, text: String?, notice: FormOutcome?, session: WebSession, format: DisplayFormat
     ) -> HTML {
         let rows = drivers.items.map { driver -> HTML in
             """
@@ -14,7 +14,7 @@ enum DriverPages {
         }
         return """
             <h1>Drivers</h1>
-            \(notice.map { DashboardLayout.notice($0.ok ? "\($0.command): \($0.text)" : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            \(DashboardLayout.notice(notice))
             <form class="inline" method="get" action="/ui/drivers" role="search">
               <label for="q">Search <input id="q" name="q" value="\(text)" placeholder="name or email"></label>
               <button type="submit">Search</button>

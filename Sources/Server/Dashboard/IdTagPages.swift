@@ -4,7 +4,7 @@ import Storage
 /// Id tags: the list with block/unblock, and the form that creates or changes a tag.
 enum IdTagPages {
     static func list(
-        _ tags: Page<IdTag>, drivers: [Driver], status: IdTagStatus?, notice: CommandOutcome?, session: WebSession, format: DisplayFormat
+        _ tags: Page<IdTag>, drivers: [Driver], status: IdTagStatus?, notice: FormOutcome?, session: WebSession, format: DisplayFormat
     ) -> HTML {
         let csrf = DashboardLayout.csrfField(session)
         let names = Dictionary(drivers.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -32,7 +32,7 @@ enum IdTagPages {
         let driverOptions = [(value: "", label: "none")] + drivers.map { (value: $0.id, label: "\($0.name) <\($0.email)>") }
         return """
             <h1>Id tags</h1>
-            \(notice.map { DashboardLayout.notice($0.ok ? $0.text : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            \(DashboardLayout.notice(notice))
             <form class="inline" method="get" action="/ui/id-tags" role="search">
               <label for="filter-status">Status <select id="filter-status" name="status">\(DashboardLayout.options(statuses, selected: status?.rawValue ?? ""))</select></label>
               <button type="submit">Filter</button>

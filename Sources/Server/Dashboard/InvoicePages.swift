@@ -31,7 +31,7 @@ enum InvoicePages {
             """
     }
 
-    static func detail(_ view: InvoiceView, notice: CommandOutcome?, session: WebSession, format: DisplayFormat) -> HTML {
+    static func detail(_ view: InvoiceView, notice: FormOutcome?, session: WebSession, format: DisplayFormat) -> HTML {
         let invoice = view.invoice
         let path = "/ui/invoices/" + DashboardLayout.segment(invoice.id)
         let lines = invoice.lines.map { line -> HTML in
@@ -62,7 +62,7 @@ enum InvoicePages {
             """ : .empty
         return """
             <h1>Invoice \(invoice.number) <span class="muted" id="invoice-status">\(invoice.status.rawValue)</span></h1>
-            \(notice.map { DashboardLayout.notice($0.ok ? "\($0.command): \($0.text)" : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            \(DashboardLayout.notice(notice))
             <section class="panel">
               <dl class="facts">
                 <dt>Session</dt><dd><a href="/ui/sessions/\(DashboardLayout.segment(invoice.sessionId))">\(invoice.sessionId)</a></dd>

@@ -16,9 +16,9 @@ enum SessionPages {
               <label for="from">Started from <input id="from" name="from" type="date" value="\(filter.fromDay)"></label>
               <label for="to">to <input id="to" name="to" type="date" value="\(filter.toDay)"></label>
               <button type="submit">Filter</button>
-              <a href="/ui/sessions/export.csv?\(filter.queryString())" download>Export CSV</a>
+              <a href="/ui/sessions/export.csv?\(DashboardLayout.queryString(filter.parameters))" download>Export CSV</a>
             </form>
-            <section class="panel" id="session-table" data-live-fragment="/ui/sessions?fragment=table&amp;\(filter.queryString())" data-live-events="\(liveEvents)">\(table)</section>
+            <section class="panel" id="session-table" data-live-fragment="/ui/sessions?fragment=table&amp;\(DashboardLayout.queryString(filter.parameters))" data-live-events="\(liveEvents)">\(table)</section>
             """
     }
 
@@ -36,7 +36,7 @@ enum SessionPages {
             </tr>
             """
         }
-        let more: HTML = page.nextCursor.map { "<p><a href=\"/ui/sessions?\(filter.queryString(cursor: $0))\">Next page</a></p>" } ?? .empty
+        let more = DashboardLayout.nextPage("/ui/sessions", cursor: page.nextCursor, filter.parameters)
         return """
             \(DashboardLayout.table(id: "sessions", ["Started", "Station", "Id tag", "Status", "Energy", "Total", "Invoice"], rows, empty: "No sessions match."))
             \(more)

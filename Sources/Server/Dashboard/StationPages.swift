@@ -28,7 +28,7 @@ enum StationPages {
               <button type="submit">Filter</button>
             </form>
             \(createForm)
-            <section class="panel" id="station-table" data-live-fragment="/ui/stations?fragment=table&amp;\(filter.queryString())" data-live-events="\(listEvents)">\(table)</section>
+            <section class="panel" id="station-table" data-live-fragment="/ui/stations?fragment=table&amp;\(DashboardLayout.queryString(filter.parameters))" data-live-events="\(listEvents)">\(table)</section>
             """
     }
 
@@ -50,8 +50,7 @@ enum StationPages {
                     </tr>
                     """
             })
-        let more: HTML =
-            page.nextCursor.map { "<p><a href=\"/ui/stations?\(filter.queryString(cursor: $0))\">Next page</a></p>" } ?? .empty
+        let more = DashboardLayout.nextPage("/ui/stations", cursor: page.nextCursor, filter.parameters)
         return """
             <table>
               <thead><tr><th>Station</th><th>Connection</th><th>Connectors</th><th>Status</th><th>Last seen</th></tr></thead>
@@ -107,17 +106,12 @@ enum StationPages {
 
     static func detail(
         _ view: StationView, connected: Bool, live: HTML, log: [OCPPLogEntry], history: [MonitoringService.HistoryEntry],
-        tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], outcome: CommandOutcome?, session: WebSession,
+        tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], outcome: FormOutcome?, session: WebSession,
         format: DisplayFormat
     ) -> HTML {
         let station = view.station
         let path = DashboardLayout.stationPath(view.id)
-        let outcomeNotice: HTML =
-            outcome.map { outcome in
-                DashboardLayout.notice(
-                    outcome.ok ? "\(outcome.command): \(outcome.text)" : "\(outcome.command) failed: \(outcome.text)",
-                    ok: outcome.ok)
-            } ?? .empty
+        let outcomeNotice = DashboardLayout.notice(outcome)
         return """
             <h1>\(station.name) <span class="muted">\(station.id)</span></h1>
             \(outcomeNotice)

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Tariffs: the list, and a tariff with its time windows and the quote calculator.
 enum TariffPages {
-    static func list(_ tariffs: [Tariff], next: HTML, notice: CommandOutcome?, session: WebSession) -> HTML {
+    static func list(_ tariffs: [Tariff], next: HTML, notice: FormOutcome?, session: WebSession) -> HTML {
         let rows = tariffs.map { tariff -> HTML in
             """
             <tr>
@@ -18,7 +18,7 @@ enum TariffPages {
         }
         return """
             <h1>Tariffs</h1>
-            \(noticeHTML(notice))
+            \(DashboardLayout.notice(notice))
             <section class="panel">
               \(DashboardLayout.table(id: "tariffs", ["Name", "Energy", "Time", "Session fee", "Tax", "Windows"], rows, empty: "No tariffs."))
               \(next)
@@ -28,10 +28,6 @@ enum TariffPages {
               \(form(action: "/ui/tariffs", tariff: nil, session: session, button: "Add tariff"))
             </details>
             """
-    }
-
-    static func noticeHTML(_ notice: CommandOutcome?) -> HTML {
-        notice.map { DashboardLayout.notice($0.ok ? "\($0.command): \($0.text)" : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty
     }
 
     /// The tariff form: base prices, tax, zone, default, and up to four time windows.
@@ -69,7 +65,7 @@ enum TariffPages {
     }
 
     static func detail(
-        _ tariff: Tariff, parameters: Parameters, quote: Result<CostBreakdown, APIError>?, notice: CommandOutcome?, session: WebSession
+        _ tariff: Tariff, parameters: Parameters, quote: Result<CostBreakdown, APIError>?, notice: FormOutcome?, session: WebSession
     ) -> HTML {
         let windows = tariff.windows.map { window -> HTML in
             """
@@ -94,7 +90,7 @@ enum TariffPages {
         }
         return """
             <h1>\(tariff.name)</h1>
-            \(noticeHTML(notice))
+            \(DashboardLayout.notice(notice))
             <section class="panel">
               <dl class="facts">
                 <dt>Energy</dt><dd>\(tariff.energyPrice.description) \(tariff.currency.code)/kWh</dd>

@@ -2,7 +2,7 @@ import Foundation
 
 /// Accounts (admin only): the list, disabling and enabling, and a new account.
 enum UserPages {
-    static func list(_ users: [User], next: HTML, notice: CommandOutcome?, session: WebSession, format: DisplayFormat) -> HTML {
+    static func list(_ users: [User], next: HTML, notice: FormOutcome?, session: WebSession, format: DisplayFormat) -> HTML {
         let csrf = DashboardLayout.csrfField(session)
         let rows = users.map { user -> HTML in
             let target = user.status == .active ? UserStatus.disabled : UserStatus.active
@@ -16,7 +16,7 @@ enum UserPages {
         }
         return """
             <h1>Users</h1>
-            \(notice.map { DashboardLayout.notice($0.ok ? $0.text : "\($0.command) failed: \($0.text)", ok: $0.ok) } ?? .empty)
+            \(DashboardLayout.notice(notice))
             <section class="panel">\(DashboardLayout.table(id: "users", ["Email", "Name", "Role", "Status", "Created", ""], rows, empty: "No users."))\(next)</section>
             <section class="panel">
               <h2>New account</h2>

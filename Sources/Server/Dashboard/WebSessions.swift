@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hummingbird
 import Storage
 
 /// How the dashboard is served.
@@ -25,6 +26,19 @@ struct WebSession: Sendable {
 /// "sign out everywhere" or a deleted user ends the sessions (see `TokenService.revokeEverything`).
 struct WebSessionService: Sendable {
     static let cookieName = "csms_session"
+
+    /// The session cookie: only for `/ui`, never readable by script, never sent cross-site.
+    /// `Secure` waits for TLS (issue 11). A nil token clears it.
+    static func cookie(_ token: String?, lifetime: Duration) -> Cookie {
+        Cookie(
+            name: cookieName, value: token ?? "", maxAge: token == nil ? 0 : Int(lifetime.components.seconds), path: "/ui",
+            httpOnly: true, sameSite: .strict)
+    }
+
+    /// The token of the request's session cookie, if it sent one.
+    static func token(in request: Request) -> String? {
+        request.cookies[cookieName]?.value
+    }
 
     let database: Database
     let revocations: TokenRevocations

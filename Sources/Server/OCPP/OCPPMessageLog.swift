@@ -138,8 +138,7 @@ final class OCPPRecorder: Sendable {
         batch.messages = Self.groupedByStation(batch.messages, \.stationId)
         batch.meterValues = Self.groupedByStation(batch.meterValues, \.stationID)
         var chunks: [@Sendable (Connection) throws -> Void] = []
-        for start in stride(from: 0, to: batch.messages.count, by: Self.chunkSize) {
-            let chunk = batch.messages[start..<min(batch.messages.count, start + Self.chunkSize)]
+        for chunk in Self.chunked(batch.messages) {
             chunks.append { connection in
                 try connection.insert(
                     into: "ocpp_messages",
@@ -161,8 +160,7 @@ final class OCPPRecorder: Sendable {
                 }
             }
         }
-        for start in stride(from: 0, to: batch.meterValues.count, by: Self.chunkSize) {
-            let chunk = batch.meterValues[start..<min(batch.meterValues.count, start + Self.chunkSize)]
+        for chunk in Self.chunked(batch.meterValues) {
             chunks.append { connection in
                 try connection.insert(
                     into: "meter_values",
@@ -186,9 +184,7 @@ final class OCPPRecorder: Sendable {
                 }
             }
         }
-        let lastSeen = Array(batch.lastSeen)
-        for start in stride(from: 0, to: lastSeen.count, by: Self.chunkSize) {
-            let chunk = lastSeen[start..<min(lastSeen.count, start + Self.chunkSize)]
+        for chunk in Self.chunked(Array(batch.lastSeen)) {
             chunks.append { connection in
                 for (stationID, at) in chunk {
                     try connection.run(
@@ -199,6 +195,11 @@ final class OCPPRecorder: Sendable {
         // All chunks queued at once: the writer takes one per commit while it keeps up and more
         // when this lane falls behind; none is a long stall for the requests it shares a commit with.
         try await database.writeAll(background: true, chunks)
+    }
+
+    /// `rows` in slices of `chunkSize`, one background write each.
+    private static func chunked<Row>(_ rows: [Row]) -> [ArraySlice<Row>] {
+        stride(from: 0, to: rows.count, by: chunkSize).map { rows[$0..<min(rows.count, $0 + chunkSize)] }
     }
 
     /// `rows` ordered by station, keeping their order within each station.
