@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import Observability
 import Prometheus
 import ServiceLifecycle
@@ -14,7 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "server",
         abstract: "EV-charging backend (CSMS): REST API and OCPP central system on one SQLite file.",
         version: AppDependencies.version,
-        subcommands: [Serve.self, Migrate.self, Backup.self, Check.self, UserCommand.self],
+        subcommands: [Serve.self, Migrate.self, Backup.self, Check.self, UserCommand.self, IssueServerCertificate.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -59,6 +60,20 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Largest charger message in bytes (default 65536)") var ocppMaxFrameBytes: String?
     @Option(help: "true: unknown chargers are created as pending (default false)") var ocppAutoRegister: String?
     @Option(help: "Days OCPP messages are kept (default 30)") var ocppMessageRetentionDays: String?
+    @Option(help: "true|false: serve the dashboard at /ui (default true)") var uiEnabled: String?
+    @Option(help: "Hours a dashboard sign-in lasts (default 12)") var uiSessionHours: String?
+    @Option(help: "IANA zone of the dashboard's times (default UTC)") var displayTimeZone: String?
+    @Option(help: "Longest driver reservation in minutes (default 30)") var reservationMaxMinutes: String?
+    @Option(help: "Seconds between local list syncs of stale stations (default 60)") var localListSyncSeconds: String?
+    @Option(help: "Least power a charging car gets under load management, W (default 4140)") var loadMinimumPowerW: String?
+    @Option(help: "Seconds between load management passes (default 5)") var loadManagementSeconds: String?
+    @Option(help: "How chargers reach this server, e.g. https://csms.example.com") var publicUrl: String?
+    @Option(help: "Largest charger upload in MB (default 50)") var uploadMaxMegabytes: String?
+    @Option(help: "PEM certificate chain: serve HTTPS and WSS") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert") var tlsKey: String?
+    @Option(help: "PEM CA of chargers' client certificates (default: our CA)") var tlsClientCa: String?
+    @Option(help: "PEM certificate of the CA that signs chargers' certificates (default DATA/ca/ca.pem)") var caCert: String?
+    @Option(help: "PEM private key of --ca-cert (default DATA/ca/ca-key.pem)") var caKey: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -78,7 +93,11 @@ struct ConfigurationOptions: ParsableArguments {
             (.ocppPingIntervalSeconds, ocppPingIntervalSeconds), (.ocppCallTimeoutSeconds, ocppCallTimeoutSeconds),
             (.ocppOutboundQueueSize, ocppOutboundQueueSize), (.ocppMaxFrameBytes, ocppMaxFrameBytes),
             (.ocppAutoRegister, ocppAutoRegister), (.ocppMessageRetentionDays, ocppMessageRetentionDays),
-            (.sessionMaxBillableHours, sessionMaxBillableHours),
+            (.sessionMaxBillableHours, sessionMaxBillableHours), (.uiEnabled, uiEnabled), (.uiSessionHours, uiSessionHours),
+            (.displayTimeZone, displayTimeZone), (.reservationMaxMinutes, reservationMaxMinutes),
+            (.localListSyncSeconds, localListSyncSeconds), (.loadMinimumPowerW, loadMinimumPowerW),
+            (.loadManagementSeconds, loadManagementSeconds), (.publicUrl, publicUrl), (.uploadMaxMegabytes, uploadMaxMegabytes),
+            (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsClientCa, tlsClientCa), (.caCert, caCert), (.caKey, caKey),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }
@@ -139,7 +158,13 @@ struct Serve: AsyncParsableCommand {
         // Library metrics (swift-metrics) land in the same registry as ours, on one /metrics.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: dependencies.metrics.registry))
 
-        let app = buildApplication(dependencies, logger: logger)
+        let tls: NIOSSLContext?
+        do {
+            tls = try ServerTLS.context(configuration.tls, authority: dependencies.certificates.authority)
+        } catch {
+            throw fail("cannot set up TLS: \(error)")
+        }
+        let app = buildApplication(dependencies, logger: logger, tls: tls)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout

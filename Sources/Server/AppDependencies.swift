@@ -29,6 +29,13 @@ struct AppDependencies: Sendable {
     let monitoring: MonitoringService
     let sessions: SessionService
     let tariffs: TariffRepository
+    let sites: SiteRepository
+    let reservations: ReservationService
+    let localLists: LocalListService
+    let chargingProfiles: ChargingProfileService
+    let loadManager: LoadManager
+    let jobs: StationJobService
+    let certificates: CertificateService
     let invoices: InvoiceService
     let analytics: AnalyticsService
     let idempotency: Idempotency
@@ -95,6 +102,8 @@ struct AppDependencies: Sendable {
             .init(name: "invoices", version: version, basePath: "/api/v1/invoices", healthCheck: databaseCheck),
             .init(name: "monitoring", version: version, basePath: "/api/v1/alerts", healthCheck: databaseCheck),
             .init(name: "analytics", version: version, basePath: "/api/v1/analytics", healthCheck: databaseCheck),
+            .init(name: "sites", version: version, basePath: "/api/v1/sites", healthCheck: databaseCheck),
+            .init(name: "reservations", version: version, basePath: "/api/v1/reservations", healthCheck: databaseCheck),
             .init(name: "ocpp", version: version, basePath: "/ocpp", healthCheck: databaseCheck),
         ]
         for service in internalServices {
@@ -103,7 +112,7 @@ struct AppDependencies: Sendable {
         let serviceRoutes = ServiceRouteMap(
             internalServices.map { ($0.basePath, $0.name) } + [
                 ("/metrics", "observability"), ("/api/v1/me/driver", "drivers"), ("/api/v1/events", "monitoring"),
-                ("/api/v1/me/charging", "ocpp"),
+                ("/api/v1/me/charging", "ocpp"), ("/api/v1/me/reservations", "reservations"),
             ])
 
         let keys = JWTKeyCollection()
@@ -130,20 +139,39 @@ struct AppDependencies: Sendable {
             maxBillableDuration: TimeInterval(configuration.sessionMaxBillableDuration.components.seconds), now: now)
         let authorizer = IdTagAuthorizer(drivers: drivers, activeTransactions: ChargingSessionCounter(database: database), now: now)
         let recorder = OCPPRecorder(database: database)
+        let reservations = ReservationRepository(database: database, events: events)
+        let localLists = LocalListRepository(database: database)
+        let chargingProfiles = ChargingProfileRepository(database: database)
+        let loadSignal = LoadSignal()
+        let jobs = StationJobRepository(database: database)
         let activity = ChargerActivity(
-            stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, recorder: recorder, now: now)
+            stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, reservations: reservations,
+            chargingProfiles: chargingProfiles, load: loadSignal,
+            jobs: StationJobReports(jobs: jobs, stations: stations, monitoring: monitoring, now: now), recorder: recorder, now: now)
         let connections = ChargePointRegistry()
         let ocppMetrics = OCPPMetrics(registry: metricsRegistry)
+        let commands = ChargePointCommands(
+            connections: connections, stations: stations, reservations: reservations, localLists: localLists,
+            chargingProfiles: chargingProfiles, jobs: jobs, certificates: CertificateRepository(database: database),
+            monitoring: monitoring, metrics: ocppMetrics, logger: Logger(label: "ocpp.commands"), now: now)
+        let certificates = CertificateService(
+            authority: try certificateAuthority(configuration, now: now()),
+            repository: commands.certificates, commands: commands, monitoring: monitoring,
+            logger: Logger(label: "ocpp.certificates"), now: now)
         let ocpp = OCPPService(
             settings: configuration.ocpp, stations: stations, monitoring: monitoring,
             protocols: [
                 OCPP16Handlers.registry(
-                    activity: activity, dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval)
+                    activity: activity, dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval,
+                    certificates: certificates)
             ],
-            commands: ChargePointCommands(
-                connections: connections, stations: stations, monitoring: monitoring, metrics: ocppMetrics,
-                logger: Logger(label: "ocpp.commands"), now: now),
-            recorder: recorder, registry: connections, metrics: ocppMetrics, now: now)
+            commands: commands, recorder: recorder, registry: connections, metrics: ocppMetrics, now: now)
+        let chargingProfileService = ChargingProfileService(
+            repository: chargingProfiles, stations: stations, sessions: sessions, commands: ocpp.commands, now: now)
+        let loadManager = LoadManager(
+            repository: LoadAllocationRepository(database: database), profiles: chargingProfileService,
+            settings: .init(minimumPowerW: configuration.loadMinimumPowerW), logger: Logger(label: "load-management"), now: now)
+        loadSignal.connect { loadManager.stationChanged($0) }
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,
@@ -153,10 +181,37 @@ struct AppDependencies: Sendable {
                 database: database, revocations: tokens.revocations, lifetime: configuration.dashboard.sessionLifetime, now: now),
             stations: stations, drivers: drivers,
             authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
-            tariffs: TariffRepository(database: database),
+            tariffs: TariffRepository(database: database), sites: SiteRepository(database: database),
+            reservations: ReservationService(
+                reservations: reservations, stations: stations, drivers: drivers, authorizer: authorizer,
+                commands: ocpp.commands, driverMaximum: configuration.reservationDriverMaximum, now: now),
+            localLists: LocalListService(
+                repository: localLists, stations: stations, commands: ocpp.commands, logger: Logger(label: "ocpp.local-lists"),
+                now: now),
+            chargingProfiles: chargingProfileService, loadManager: loadManager,
+            jobs: StationJobService(
+                repository: jobs, stations: stations, commands: ocpp.commands,
+                settings: .init(
+                    publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+                    uploadDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("uploads"),
+                    uploadMaxBytes: configuration.uploadMaxBytes),
+                now: now),
+            certificates: certificates,
             invoices: InvoiceService(database: database, events: events, now: now),
             analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
             ocpp: ocpp, now: now)
+    }
+
+    /// Our CA: the operator's files when configured, else the one in the data directory (made on
+    /// first start).
+    static func certificateAuthority(_ configuration: AppConfiguration, now: Date) throws -> CertificateAuthority {
+        do {
+            return try CertificateAuthority.load(
+                directory: (configuration.dataDirectory as NSString).appendingPathComponent("ca"),
+                certificatePath: configuration.tls.caCertificate, keyPath: configuration.tls.caKey, now: now)
+        } catch {
+            throw StartupError("cannot load the certificate authority: \(error)")
+        }
     }
 
     /// No charger is connected before the server starts: stations still marked online (a crash, or

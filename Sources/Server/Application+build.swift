@@ -1,18 +1,20 @@
 import Hummingbird
+import NIOSSL
 import Logging
 import Observability
 import ServiceLifecycle
 
 /// The whole server as one Hummingbird application: gateway middleware, every service's routes
 /// and the background tasks.
-func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some ApplicationProtocol {
+func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOSSLContext? = nil) -> some ApplicationProtocol {
     let configuration = dependencies.configuration
     let router = buildRouter(dependencies)
     let ocpp = dependencies.ocpp
     var app = Application(
         router: router,
         server: .ocpp(
-            limits: configuration.http, maxFrameSize: configuration.ocpp.maxFrameSize, decide: { await ocpp.decide($0) },
+            limits: configuration.http, maxFrameSize: configuration.ocpp.maxFrameSize, tls: tls,
+            decide: { await ocpp.decide($0, security: $1) },
             attach: { channel, acceptance, logger in try ocpp.attach(channel, acceptance, logger: logger) },
             connected: { connection, channel, logger in await ocpp.connected(connection, channel: channel, logger: logger) }),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -32,6 +34,18 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger) -> some A
         },
         PeriodicTask(name: "monitoring checks", interval: configuration.monitorInterval, logger: logger) {
             try await dependencies.monitoring.runChecks()
+        },
+        PeriodicTask(name: "reservation expiry", interval: .seconds(5), logger: logger) {
+            try await dependencies.reservations.reservations.expireDue(now: dependencies.now())
+        },
+        PeriodicTask(name: "local list sync", interval: configuration.localListSyncInterval, logger: logger) {
+            try await dependencies.localLists.syncStale()
+        },
+        PeriodicTask(name: "load management", interval: configuration.loadManagementInterval, logger: logger) {
+            try await dependencies.loadManager.rebalanceAll()
+        },
+        PeriodicTask(name: "certificate expiry", interval: .seconds(3600), logger: logger) {
+            try await dependencies.certificates.checkExpiring()
         },
         PeriodicTask(name: "dashboard session sweep", interval: .seconds(3600), logger: logger) {
             try await dependencies.webSessions.sweep()
@@ -73,6 +87,13 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
         .addRoutes(to: routes)
     TariffsController(tariffs: dependencies.tariffs, now: now).addRoutes(to: routes)
+    SitesController(sites: dependencies.sites, now: now).addRoutes(to: routes)
+    ReservationsController(service: dependencies.reservations, drivers: dependencies.drivers).addRoutes(to: routes)
+    LocalListController(service: dependencies.localLists).addRoutes(to: routes)
+    ChargingProfilesController(service: dependencies.chargingProfiles).addRoutes(to: routes)
+    LoadManagementController(repository: dependencies.loadManager.repository).addRoutes(to: routes)
+    StationJobsController(service: dependencies.jobs).addRoutes(to: routes)
+    CertificatesController(service: dependencies.certificates, stations: dependencies.stations).addRoutes(to: routes)
     SessionsController(sessions: dependencies.sessions, idempotency: dependencies.idempotency).addRoutes(to: routes)
     InvoicesController(invoices: dependencies.invoices, idempotency: dependencies.idempotency).addRoutes(to: routes)
     MonitoringController(

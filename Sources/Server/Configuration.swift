@@ -38,8 +38,43 @@ struct AppConfiguration: Sendable {
     var ocpp: OCPPService.Settings
     var ocppMessageRetention: Duration
     var dashboard: DashboardSettings
+    /// The longest a driver may reserve a connector for through the app.
+    var reservationDriverMaximum: Duration
+    /// How often stations whose local list a tag change made stale get a differential update.
+    var localListSyncInterval: Duration
+    /// The least power load management gives a charging car before it pauses the newest session.
+    var loadMinimumPowerW: Int
+    /// How often every managed site is shared again even without a session event.
+    var loadManagementInterval: Duration
+    /// How chargers reach this server; upload URLs start with it. Nil: http://host:port.
+    var publicURL: String?
+    var uploadMaxBytes: Int
+    var tls: TLSSettings
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
+}
+
+/// TLS for HTTPS and WSS, and the CA that signs chargers' certificates.
+struct TLSSettings: Sendable {
+    var certificate: String?
+    var key: String?
+    /// Client certificates are checked against it; nil: our CA.
+    var clientCA: String?
+    var caCertificate: String?
+    var caKey: String?
+
+    var enabled: Bool { certificate != nil }
+
+    fileprivate init(reader: TypedReader) throws {
+        certificate = try reader.optionalString(.tlsCert, minimumBytes: 1)
+        key = try reader.optionalString(.tlsKey, minimumBytes: 1)
+        clientCA = try reader.optionalString(.tlsClientCa, minimumBytes: 1)
+        caCertificate = try reader.optionalString(.caCert, minimumBytes: 1)
+        caKey = try reader.optionalString(.caKey, minimumBytes: 1)
+        if (certificate == nil) != (key == nil), let raw = reader.sources.raw(.tlsCert) ?? reader.sources.raw(.tlsKey) {
+            throw ConfigurationError(key: "tlsCert", value: raw.value, source: raw.source, allowed: "tlsCert and tlsKey go together")
+        }
+    }
 }
 
 /// One configurable key: its names in each source and how to describe it.
@@ -169,6 +204,38 @@ extension ConfigurationKey {
     static let displayTimeZone = ConfigurationKey(
         name: "displayTimeZone", help: "IANA time zone the dashboard shows times and days in", defaultDescription: "UTC")
 
+    static let reservationMaxMinutes = ConfigurationKey(
+        name: "reservationMaxMinutes", help: "The longest a driver may reserve a connector for through the app",
+        defaultDescription: "30")
+
+    static let localListSyncSeconds = ConfigurationKey(
+        name: "localListSyncSeconds",
+        help: "How often connected stations whose local list misses a tag change get a differential update",
+        defaultDescription: "60")
+
+    static let loadMinimumPowerW = ConfigurationKey(
+        name: "loadMinimumPowerW", help: "The least power, in W, load management gives a charging car (6 A × 3 × 230 V)",
+        defaultDescription: "4140")
+    static let loadManagementSeconds = ConfigurationKey(
+        name: "loadManagementSeconds", help: "How often every managed site is shared again without a session event",
+        defaultDescription: "5")
+
+    static let publicUrl = ConfigurationKey(
+        name: "publicUrl", help: "How chargers reach this server, e.g. https://csms.example.com (upload URLs start with it)",
+        defaultDescription: "http://HOST:PORT")
+    static let uploadMaxMegabytes = ConfigurationKey(
+        name: "uploadMaxMegabytes", help: "The largest diagnostics or log file a charger may upload", defaultDescription: "50")
+
+    static let tlsCert = ConfigurationKey(
+        name: "tlsCert", help: "PEM certificate chain: serve HTTPS and WSS (security profile 2) with it", defaultDescription: "off")
+    static let tlsKey = ConfigurationKey(name: "tlsKey", help: "PEM private key of tlsCert", defaultDescription: "off")
+    static let tlsClientCa = ConfigurationKey(
+        name: "tlsClientCa", help: "PEM CA whose client certificates chargers may present (security profile 3)",
+        defaultDescription: "our CA")
+    static let caCert = ConfigurationKey(
+        name: "caCert", help: "PEM certificate of the CA that signs chargers' certificates", defaultDescription: "DATA/ca/ca.pem")
+    static let caKey = ConfigurationKey(name: "caKey", help: "PEM private key of caCert", defaultDescription: "DATA/ca/ca-key.pem")
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes,
         .httpHeaderTimeoutSeconds, .httpIdleTimeoutSeconds, .httpMaxHeaderBytes, .httpMaxConnections,
@@ -179,6 +246,8 @@ extension ConfigurationKey {
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
         .ocppMessageRetentionDays,
         .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
+        .reservationMaxMinutes, .localListSyncSeconds, .loadMinimumPowerW, .loadManagementSeconds,
+        .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
     ]
 }
 
@@ -297,7 +366,14 @@ extension AppConfiguration {
             dashboard: DashboardSettings(
                 enabled: try reader.choice(.uiEnabled, default: BooleanSetting.true) == .true,
                 sessionLifetime: .seconds(3600 * (try reader.integer(.uiSessionHours, default: 12, in: 1...720))),
-                timeZone: try reader.timeZone(.displayTimeZone, default: "UTC")))
+                timeZone: try reader.timeZone(.displayTimeZone, default: "UTC")),
+            reservationDriverMaximum: .seconds(60 * (try reader.integer(.reservationMaxMinutes, default: 30, in: 1...1440))),
+            localListSyncInterval: .seconds(try reader.integer(.localListSyncSeconds, default: 60, in: 1...86_400)),
+            loadMinimumPowerW: try reader.integer(.loadMinimumPowerW, default: 4140, in: 0...1_000_000),
+            loadManagementInterval: .seconds(try reader.integer(.loadManagementSeconds, default: 5, in: 1...3600)),
+            publicURL: try reader.optionalURL(.publicUrl),
+            uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...4096)),
+            tls: try TLSSettings(reader: reader))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -351,6 +427,20 @@ private struct TypedReader {
             throw ConfigurationError(
                 key: key.name, value: raw.value, source: raw.source,
                 allowed: "must be a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// An http(s) URL without a trailing slash, or nil when not given.
+    func optionalURL(_ key: ConfigurationKey) throws -> String? {
+        guard let raw = sources.raw(key) else { return nil }
+        var value = raw.value.trimmingCharacters(in: .whitespaces)
+        while value.hasSuffix("/") { value.removeLast() }
+        guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil,
+            url.query == nil, url.fragment == nil
+        else {
+            throw ConfigurationError(
+                key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as https://csms.example.com")
         }
         return value
     }

@@ -14,7 +14,219 @@ enum Schema {
         Migration(version: 8, name: "meter_values_write_indexes", sql: meterValuesWriteIndexes),
         Migration(version: 9, name: "session_write_indexes", apply: sessionWriteIndexes),
         Migration(version: 10, name: "web_sessions", sql: webSessions),
+        Migration(version: 11, name: "sites_reservations", sql: sitesReservations),
+        Migration(version: 12, name: "local_lists", sql: localLists),
+        Migration(version: 13, name: "charging_profiles_load", sql: chargingProfilesLoad),
+        Migration(version: 14, name: "station_jobs_security_events", sql: stationJobsSecurityEvents),
+        Migration(version: 15, name: "certificates_security_profile", sql: certificatesSecurityProfile),
     ]
+
+    /// Certificates our CA issued to chargers or that were installed on them, what they reported
+    /// installed, and each station's OCPP security profile (0–3): a charger connecting below it
+    /// is refused.
+    static let certificatesSecurityProfile = """
+        CREATE TABLE station_certificates (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            serial_number TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            issuer TEXT NOT NULL,
+            not_valid_before INTEGER NOT NULL,
+            not_valid_after INTEGER NOT NULL,
+            pem TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX station_certificates_station ON station_certificates (station_id, created_at);
+        CREATE INDEX station_certificates_expiry ON station_certificates (not_valid_after) WHERE status = 'installed';
+        CREATE TABLE installed_certificate_ids (
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            certificate_type TEXT NOT NULL,
+            hash_algorithm TEXT NOT NULL,
+            issuer_name_hash TEXT NOT NULL,
+            issuer_key_hash TEXT NOT NULL,
+            serial_number TEXT NOT NULL,
+            reported_at INTEGER NOT NULL
+        );
+        CREATE INDEX installed_certificate_ids_station ON installed_certificate_ids (station_id, certificate_type);
+        ALTER TABLE stations ADD COLUMN security_profile INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Firmware updates, diagnostics and log uploads as jobs with their status history; an upload
+    /// URL's token is kept only as its SHA-256 hash. Security events as the chargers report them.
+    static let stationJobsSecurityEvents = """
+        CREATE TABLE station_jobs (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            request_id INTEGER,
+            location TEXT NOT NULL,
+            status TEXT NOT NULL,
+            history TEXT NOT NULL,
+            charger_answer TEXT,
+            file_name TEXT,
+            failed INTEGER NOT NULL DEFAULT 0,
+            upload_token_hash TEXT UNIQUE,
+            upload_expires_at INTEGER,
+            upload_path TEXT,
+            upload_bytes INTEGER,
+            uploaded_at INTEGER,
+            created_by TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            finished_at INTEGER
+        );
+        CREATE INDEX station_jobs_station ON station_jobs (station_id, kind, created_at);
+        CREATE INDEX station_jobs_created ON station_jobs (created_at, id);
+        CREATE TABLE security_events (
+            id INTEGER PRIMARY KEY,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            type TEXT NOT NULL,
+            tech_info TEXT,
+            occurred_at INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            critical INTEGER NOT NULL
+        );
+        CREATE INDEX security_events_station ON security_events (station_id, id);
+        """
+
+    /// Charging profiles as sent and answered (the OCPP profile kept whole as JSON, the fields
+    /// that select it as columns), and each managed connector's share of its site's power: what
+    /// load management gave it and what the charger last acknowledged. A driver's `priority`
+    /// orders who keeps charging when a site runs short.
+    static let chargingProfilesLoad = """
+        CREATE TABLE charging_profiles (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            connector_id INTEGER NOT NULL,
+            charging_profile_id INTEGER NOT NULL,
+            purpose TEXT NOT NULL,
+            stack_level INTEGER NOT NULL,
+            transaction_id INTEGER,
+            profile TEXT NOT NULL,
+            status TEXT NOT NULL,
+            charger_answer TEXT,
+            source TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER
+        );
+        CREATE INDEX charging_profiles_station ON charging_profiles (station_id, status, connector_id);
+        CREATE INDEX charging_profiles_created ON charging_profiles (created_at, id);
+        CREATE TABLE load_allocations (
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            connector_id INTEGER NOT NULL,
+            site_id TEXT NOT NULL,
+            transaction_id INTEGER NOT NULL,
+            limit_w INTEGER NOT NULL,
+            acknowledged_limit_w INTEGER,
+            state TEXT NOT NULL,
+            reported_power_w INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (station_id, connector_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX load_allocations_site ON load_allocations (site_id);
+        ALTER TABLE drivers ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// Each station's local authorization list: the versions (ours, the charger's last accepted,
+    /// the charger's last reported) and the entries the charger holds as of its accepted version,
+    /// from which a differential update is computed. A change to a tag that matters to a list —
+    /// its status, expiry or parent, its removal, a new card — marks the lists that need it as
+    /// stale, in the same transaction as the change (the triggers), so no tag write path can
+    /// forget it.
+    static let localLists = """
+        CREATE TABLE local_lists (
+            station_id TEXT PRIMARY KEY NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            confirmed_version INTEGER,
+            charger_version INTEGER,
+            last_status TEXT,
+            last_update_type TEXT,
+            last_sent_at INTEGER,
+            stale INTEGER NOT NULL DEFAULT 0,
+            needs_full INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX local_lists_stale ON local_lists (station_id) WHERE stale = 1;
+        CREATE TABLE local_list_entries (
+            station_id TEXT NOT NULL REFERENCES local_lists (station_id) ON DELETE CASCADE,
+            id_tag TEXT NOT NULL COLLATE NOCASE,
+            status TEXT NOT NULL,
+            expiry_date INTEGER,
+            parent_id_tag TEXT,
+            PRIMARY KEY (station_id, id_tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX local_list_entries_tag ON local_list_entries (id_tag);
+        CREATE TRIGGER id_tags_local_list_changed AFTER UPDATE OF status, expires_at, parent_id_tag ON id_tags
+        WHEN OLD.status IS NOT NEW.status OR OLD.expires_at IS NOT NEW.expires_at OR OLD.parent_id_tag IS NOT NEW.parent_id_tag
+        BEGIN
+            UPDATE local_lists SET stale = 1
+            WHERE station_id IN (SELECT station_id FROM local_list_entries WHERE id_tag = NEW.id);
+        END;
+        CREATE TRIGGER id_tags_local_list_removed AFTER DELETE ON id_tags
+        BEGIN
+            UPDATE local_lists SET stale = 1
+            WHERE station_id IN (SELECT station_id FROM local_list_entries WHERE id_tag = OLD.id);
+        END;
+        CREATE TRIGGER id_tags_local_list_added AFTER INSERT ON id_tags WHEN NEW.kind != 'app'
+        BEGIN
+            UPDATE local_lists SET stale = 1 WHERE confirmed_version IS NOT NULL;
+        END;
+        """
+
+    /// Sites group stations; reservations hold a connector for a tag (OCPP 1.6 ReserveNow). A
+    /// reservation id is unique among the station's open reservations (OCPP replaces a reservation
+    /// sent again with the same id); ours are never reused, counted per station.
+    static let sitesReservations = """
+        CREATE TABLE sites (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            address TEXT,
+            time_zone TEXT NOT NULL,
+            max_power_kw REAL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX sites_name ON sites (name, id);
+        CREATE INDEX sites_created ON sites (created_at, id);
+        ALTER TABLE stations ADD COLUMN site_id TEXT REFERENCES sites (id);
+        CREATE INDEX stations_site ON stations (site_id) WHERE site_id IS NOT NULL;
+
+        CREATE TABLE reservations (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
+            connector_id INTEGER NOT NULL,
+            reservation_id INTEGER NOT NULL,
+            id_tag TEXT NOT NULL,
+            parent_id_tag TEXT,
+            driver_id TEXT REFERENCES drivers (id) ON DELETE SET NULL,
+            expires_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            charger_answer TEXT,
+            cancel_answer TEXT,
+            failure TEXT,
+            session_id TEXT,
+            transaction_id INTEGER,
+            created_by TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            ended_at INTEGER
+        );
+        CREATE UNIQUE INDEX reservations_open_id ON reservations (station_id, reservation_id)
+            WHERE status IN ('pending', 'active');
+        CREATE INDEX reservations_station ON reservations (station_id, reservation_id);
+        CREATE INDEX reservations_open ON reservations (expires_at) WHERE status IN ('pending', 'active');
+        CREATE INDEX reservations_created ON reservations (created_at, id);
+        CREATE INDEX reservations_driver ON reservations (driver_id, created_at) WHERE driver_id IS NOT NULL;
+        """
 
     /// The dashboard's sign-ins: a random token in an HttpOnly cookie, stored as its SHA-256 hash
     /// like refresh tokens, revoked with them ("sign out everywhere", a disabled account).

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import OCPP
 import Storage
 import Testing
 
@@ -365,7 +366,351 @@ struct DashboardTests {
         let stopped = try await client.call(
             .post, "/api/v1/sessions/\(sessionID)/stop", token: admin, json: ["meterStopWh": 11_000, "stoppedAt": "2026-11-28T11:00:00Z"])
         let invoiceID = try #require(stopped["invoiceId"] as? String, "\(stopped.object)")
-        return ["GET /ui/sessions/{id}": sessionID, "GET /ui/invoices/{id}": invoiceID, "GET /ui/tariffs/{id}": tariffID]
+        let site = try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Depot", "timeZone": "Europe/Berlin"])
+        let siteID = try #require(site["id"] as? String, "\(site.object)")
+        return [
+            "GET /ui/sessions/{id}": sessionID, "GET /ui/invoices/{id}": invoiceID, "GET /ui/tariffs/{id}": tariffID,
+            "GET /ui/sites/{id}": siteID,
+        ]
+    }
+
+    @Test("the sites page adds a site and lists it; a change saves, an empty power clears it, a bad time zone is refused on the page")
+    func sites() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let empty = try await browser.get("/ui/sites")
+            #expect(empty.status == .ok && empty.html.contains("No sites."))
+            #expect(empty.html.contains("<a href=\"/ui/sites\" aria-current=\"page\">Sites</a>"))
+            #expect(empty.html.contains("<a href=\"/ui/reservations\">Reservations</a>"))
+            let csrf = try #require(empty.csrf)
+
+            let added = try await browser.post(
+                "/ui/sites",
+                [("_csrf", csrf), ("name", "Depot West"), ("address", "1 Harbour Road"), ("timeZone", "Europe/Berlin"), ("maxPowerKw", "400")])
+            #expect(added.status == .seeOther)
+            let location = try #require(added.headers[.location])
+            #expect(location.hasPrefix("/ui/sites/"))
+            let siteID = String(location.dropFirst("/ui/sites/".count).prefix { $0 != "?" })
+            let shown = try await browser.get(location)
+            #expect(shown.status == .ok && shown.html.contains("new site: Depot West added"))
+            #expect(shown.html.contains("1 Harbour Road") && shown.html.contains("No stations yet"))
+
+            let listed = try await browser.get("/ui/sites")
+            let row = try #require(listed.html.range(of: "data-site=\"\(siteID)\"").map { String(listed.html[$0.lowerBound...].prefix(600)) })
+            #expect(row.contains("Depot West") && row.contains("Europe/Berlin") && row.contains("400 kW") && row.contains(">0</a>"))
+            let stored = try await dependencies.sites.site(siteID).site
+            #expect(stored.name == "Depot West" && stored.timeZone == "Europe/Berlin" && stored.maxPowerKw == 400 && stored.address == "1 Harbour Road")
+
+            let saved = try await browser.post(
+                "/ui/sites/\(siteID)/edit",
+                [
+                    ("_csrf", csrf), ("version", String(stored.version)), ("name", "Depot East"), ("address", ""),
+                    ("timeZone", "Europe/Paris"), ("maxPowerKw", ""),
+                ])
+            #expect(try await browser.get(try #require(saved.headers[.location])).html.contains("site: Depot East saved"))
+            let changed = try await dependencies.sites.site(siteID).site
+            #expect(changed.name == "Depot East" && changed.timeZone == "Europe/Paris" && changed.maxPowerKw == nil && changed.address == nil)
+
+            let refused = try await browser.post(
+                "/ui/sites", [("_csrf", csrf), ("name", "Nowhere"), ("timeZone", "Mars/Olympus"), ("maxPowerKw", "lots")])
+            let refusedPage = try await browser.get(try #require(refused.headers[.location]))
+            #expect(refusedPage.html.contains("new site failed") && refusedPage.html.contains("maxPowerKw"))
+            let badZone = try await browser.post("/ui/sites", [("_csrf", csrf), ("name", "Nowhere"), ("timeZone", "Mars/Olympus")])
+            #expect(try await browser.get(try #require(badZone.headers[.location])).html.contains("timeZone: must be an IANA time zone"))
+            #expect(try await dependencies.sites.list(page: PageRequest()).items.map(\.site.name) == ["Depot East"])
+        }
+    }
+
+    @Test("a station joins a site through its settings form; the site lists it and the station list filters by site")
+    func stationJoinsSite() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1", name: "Quay One"))
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S2", name: "Quay Two"))
+            let site = try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Harbour", "timeZone": "UTC"])
+            let siteID = try #require(site["id"] as? String)
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let page = try await browser.get("/ui/stations/S1")
+            #expect(page.html.contains("<option value=\"\(siteID)\">Harbour</option>"))
+            func settings(_ siteField: String) -> [(String, String)] {
+                [("_csrf", page.csrf ?? ""), ("name", "Quay One"), ("address", ""), ("operatorId", ""), ("status", "active"),
+                 ("registration", "accepted"), ("tariffId", ""), ("siteId", siteField)]
+            }
+            let saved = try await browser.post("/ui/stations/S1/edit", settings(siteID))
+            let after = try await browser.get(try #require(saved.headers[.location]))
+            #expect(after.html.contains("settings: saved"))
+            #expect(after.html.contains("<option value=\"\(siteID)\" selected>Harbour</option>"))
+            #expect(try await dependencies.stations.get("S1")?.station.siteId == siteID)
+            #expect(try await dependencies.stations.get("S2")?.station.siteId == nil)
+
+            let sitePage = try await browser.get("/ui/sites/\(siteID)")
+            #expect(sitePage.html.contains("Quay One") && !sitePage.html.contains("Quay Two"))
+            let filtered = try await browser.get("/ui/stations?siteId=\(siteID)")
+            #expect(filtered.html.contains("Quay One") && !filtered.html.contains("Quay Two"))
+            #expect(filtered.html.contains("<option value=\"\(siteID)\" selected>Harbour</option>"))
+            #expect(try await browser.get("/ui/sites").html.contains(">1</a>"))
+
+            let unknown = try await browser.post("/ui/stations/S1/edit", settings("no-such-site"))
+            #expect(try await browser.get(try #require(unknown.headers[.location])).html.contains("siteId: no site no-such-site"))
+            _ = try await browser.post("/ui/stations/S1/edit", settings(""))
+            #expect(try await dependencies.stations.get("S1")?.station.siteId == nil)
+        }
+    }
+
+    @Test("the reservations page renders; reserving at a station with no charger connected is refused with the reason on the page, and nothing is stored")
+    func reservationRefused() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            _ = try await client.call(.put, "/api/v1/id-tags/RFID1", token: admin, json: ["status": "Accepted"])
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let page = try await browser.get("/ui/reservations")
+            #expect(page.status == .ok && page.html.contains("<h1>Reservations</h1>") && page.html.contains("No reservations match."))
+            #expect(page.html.contains("id=\"reservation-form\"") && page.html.contains("<option value=\"S1\"></option>"))
+            let csrf = try #require(page.csrf)
+
+            let refused = try await browser.post(
+                "/ui/reservations", [("_csrf", csrf), ("stationId", "S1"), ("connectorId", "0"), ("idTag", "RFID1"), ("expiresInMinutes", "30")])
+            #expect(refused.status == .seeOther)
+            let location = try #require(refused.headers[.location])
+            #expect(location.hasPrefix("/ui/reservations?outcome="))
+            let shown = try await browser.get(location)
+            #expect(shown.html.contains("reservation at S1 failed: station S1 is not connected"))
+            #expect(shown.html.contains("notice error"))
+
+            let tooLong = try await browser.post(
+                "/ui/reservations", [("_csrf", csrf), ("stationId", "S1"), ("connectorId", "0"), ("idTag", "RFID1"), ("expiresInMinutes", "10081")])
+            #expect(try await browser.get(try #require(tooLong.headers[.location])).html.contains("expiresInMinutes: must be from 1 to 10080"))
+            let noConnector = try await browser.post(
+                "/ui/reservations", [("_csrf", csrf), ("stationId", "S1"), ("connectorId", "9"), ("idTag", "RFID1"), ("expiresInMinutes", "30")])
+            #expect(try await browser.get(try #require(noConnector.headers[.location])).html.contains("station S1 has no connector 9"))
+
+            #expect(try await dependencies.reservations.reservations.list(ReservationQuery(), page: PageRequest()).items.isEmpty)
+            #expect(try await browser.get("/ui/stations/S1").html.contains("No open reservations."))
+            #expect(try await browser.get("/ui/reservations?status=lost").status == .unprocessableContent)
+        }
+    }
+
+    @Test("with the charger connected, a reservation made on the page is held, shows on its station's page, and is cancelled from there")
+    func reservationHeldAndCancelled() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (_, charger) = try await client.connectStationCP1(dependencies)
+            let admin = try await client.adminToken()
+            _ = try await client.call(.put, "/api/v1/id-tags/RFID1", token: admin, json: ["status": "Accepted"])
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let csrf = try #require(try await browser.get("/ui/reservations").csrf)
+
+            async let posted = browser.post(
+                "/ui/reservations", [("_csrf", csrf), ("stationId", "CP1"), ("connectorId", "0"), ("idTag", "RFID1"), ("expiresInMinutes", "45")])
+            let call = try await charger.answerCall("ReserveNow", with: #"{"status":"Accepted"}"#)
+            guard call.count == 4, case .object(let request) = call[3] else { throw TestChargerError.notACall(call) }
+            #expect(request["idTag"] == .string("RFID1") && request["connectorId"] == .int(0), "\(call)")
+            let reserved = try await browser.get(try #require(try await posted.headers[.location]))
+            #expect(reserved.html.contains("reservation: any connector of CP1 for RFID1") && reserved.html.contains("is active; the charger answered Accepted"))
+            let stored = try #require(try await dependencies.reservations.reservations.open(stationID: "CP1").first)
+            #expect(stored.status == .active && stored.connectorId == 0 && stored.idTag == "RFID1")
+
+            let station = try await browser.get("/ui/stations/CP1")
+            let panel = try #require(station.html.range(of: "id=\"station-reservations\"").map { String(station.html[$0.lowerBound...].prefix(2000)) })
+            #expect(panel.contains("RFID1") && panel.contains("<td>any</td>") && panel.contains("active"))
+            #expect(panel.contains("action=\"/ui/reservations/\(stored.id)/cancel\""))
+
+            async let cancelled = browser.post("/ui/reservations/\(stored.id)/cancel", [("_csrf", csrf), ("returnTo", "station")])
+            try await charger.answerCall("CancelReservation", with: #"{"status":"Accepted"}"#)
+            let back = try #require(try await cancelled.headers[.location])
+            #expect(back.hasPrefix("/ui/stations/CP1?outcome="))
+            let after = try await browser.get(back)
+            #expect(after.html.contains("is cancelled; the charger answered Accepted") && after.html.contains("No open reservations."))
+            #expect(try await dependencies.reservations.reservations.reservation(stored.id).status == .cancelled)
+            let listed = try await browser.get("/ui/reservations?stationId=CP1&status=cancelled")
+            #expect(listed.html.contains("data-reservation=\"\(stored.id)\"") && !listed.html.contains("/cancel\""))
+            await charger.close()
+        }
+    }
+
+    @Test("the sites and reservations pages and forms need a signed-in staff cookie: anonymous callers, bearer tokens and drivers are refused")
+    func sitesAndReservationsNeedStaff() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            let (_, driverToken) = try await client.makeUser("driver", email: "dr@example.com", adminToken: admin)
+            _ = try await client.makeUser("operator", email: "op@example.com", adminToken: admin)
+            var driver = DashboardBrowser(client: client)
+            #expect(try await driver.signIn("dr@example.com", "password-123").status == .forbidden)
+            #expect(driver.cookie == nil)
+            for path in ["/ui/sites", "/ui/reservations"] {
+                let anonymous = try await driver.get(path)
+                #expect(anonymous.status == .seeOther && anonymous.headers[.location]?.hasPrefix("/ui/login") == true, "\(path)")
+                #expect(try await client.call(.get, path, token: driverToken).status == .seeOther, "\(path) with a driver's token")
+            }
+            let posted = try await driver.post("/ui/sites", [("name", "Sneaky"), ("timeZone", "UTC")])
+            #expect(posted.status == .seeOther && posted.headers[.location]?.hasPrefix("/ui/login") == true)
+            #expect(try await dependencies.sites.list(page: PageRequest()).items.isEmpty)
+
+            var operatorBrowser = DashboardBrowser(client: client)
+            _ = try await operatorBrowser.signIn("op@example.com", "password-123")
+            #expect(try await operatorBrowser.get("/ui/sites").status == .ok)
+            #expect(try await operatorBrowser.get("/ui/reservations").status == .ok)
+        }
+    }
+
+    /// The section of `page` that starts at the element with `id`.
+    static func panel(_ page: DashboardBrowser.Page, _ id: String, length: Int = 3000) throws -> String {
+        try #require(page.html.range(of: "id=\"\(id)\"").map { String(page.html[$0.lowerBound...].prefix(length)) }, "no \(id)")
+    }
+
+    @Test("the site page shows load management: the site limit, what is allocated and its share, and each charging connector's limit and answer")
+    func siteAllocation() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            let managed = try await client.call(
+                .post, "/api/v1/sites", token: admin, json: ["name": "Depot", "timeZone": "UTC", "maxPowerKw": 22])
+            let managedID = try #require(managed["id"] as? String, "\(managed.object)")
+            let unmanaged = try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Yard", "timeZone": "UTC"])
+            let unmanagedID = try #require(unmanaged["id"] as? String)
+            let now = Date()
+            try await dependencies.loadManager.repository.store(
+                siteID: managedID,
+                [
+                    ConnectorAllocation(
+                        stationId: "S1", connectorId: 1, transactionId: 7, limitW: 11_000, acknowledgedLimitW: nil, state: .charging,
+                        reportedPowerW: 10_500, updatedAt: now),
+                    ConnectorAllocation(
+                        stationId: "S1", connectorId: 2, transactionId: 8, limitW: 3_680, acknowledgedLimitW: 7_400, state: .charging,
+                        reportedPowerW: nil, updatedAt: now),
+                ])
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+
+            let page = try await browser.get("/ui/sites/\(managedID)")
+            #expect(page.status == .ok)
+            let panel = try Self.panel(page, "site-allocation")
+            #expect(panel.contains("<h2>Charging limits</h2>") && panel.contains("<dd>22 kW</dd>"))
+            #expect(panel.contains("14.68 kW (67% of the limit)"), "\(panel)")
+            let first = try #require(panel.range(of: "data-allocation=\"S1/1\"").map { String(panel[$0.lowerBound...].prefix(700)) })
+            #expect(first.contains("<a href=\"/ui/stations/S1\">S1</a>") && first.contains("<td>7</td>") && first.contains("<td>11 kW</td>"))
+            #expect(first.contains("<td>waiting</td>") && first.contains("<td class=\"allocation-state\">charging</td>") && first.contains("<td>10.5 kW</td>"))
+            let second = try #require(panel.range(of: "data-allocation=\"S1/2\"").map { String(panel[$0.lowerBound...].prefix(700)) })
+            #expect(second.contains("<td>3.68 kW</td>") && second.contains("<td>7.4 kW, waiting for the new limit</td>") && second.contains("<td>—</td>"))
+
+            let yard = try await browser.get("/ui/sites/\(unmanagedID)")
+            #expect(yard.status == .ok)
+            #expect(try Self.panel(yard, "site-allocation").contains("No load management"))
+            #expect(!yard.html.contains("id=\"allocations\""))
+        }
+    }
+
+    @Test("the station page sends the local list: a full list is sent and confirmed, a differential one with nothing changed sends nothing")
+    func localList() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
+            _ = try await client.call(.put, "/api/v1/id-tags/RFID1", token: admin, json: ["status": "Accepted"])
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let page = try await browser.get("/ui/stations/CP1")
+            let before = try Self.panel(page, "station-local-list")
+            #expect(before.contains("No list sent yet.") && before.contains("action=\"/ui/stations/CP1/local-list\""))
+            #expect(before.contains("name=\"type\" value=\"full\">Send full list") && before.contains("value=\"differential\" class=\"secondary\">Send changes"))
+            let csrf = try #require(page.csrf)
+
+            async let posted = browser.post("/ui/stations/CP1/local-list", [("_csrf", csrf), ("type", "full")])
+            let call = try await charger.answerCall("SendLocalList", with: #"{"status":"Accepted"}"#)
+            #expect(call[3]["updateType"] == .string("Full") && call[3]["listVersion"] == .int(1), "\(call)")
+            let location = try #require(try await posted.headers[.location])
+            #expect(location.hasPrefix("/ui/stations/CP1?outcome="))
+            let shown = try await browser.get(location)
+            #expect(shown.html.contains("local list: full update to version 1 with 1 entry sent; the charger answered Accepted"))
+            let after = try Self.panel(shown, "station-local-list")
+            #expect(after.contains("id=\"local-list-confirmed\">1</dd>") && after.contains("id=\"local-list-state\">up to date</dd>"), "\(after)")
+            #expect(after.contains("Accepted to the full update at"))
+            #expect(try await dependencies.localLists.repository.state("CP1")?.confirmedVersion == 1)
+
+            let unchanged = try await browser.post("/ui/stations/CP1/local-list", [("_csrf", csrf), ("type", "differential")])
+            #expect(try await browser.get(try #require(unchanged.headers[.location])).html.contains("nothing was sent"))
+            let bad = try await browser.post("/ui/stations/CP1/local-list", [("_csrf", csrf), ("type", "everything")])
+            let badPage = try await browser.get(try #require(bad.headers[.location]))
+            #expect(badPage.html.contains("local list failed: ") && badPage.html.contains("type: must be one of full, differential"))
+            #expect(try await dependencies.localLists.repository.state("CP1")?.version == 1)
+            await charger.close()
+        }
+    }
+
+    @Test("an active charging profile is listed on its station's page and cleared from there with the charger's answer")
+    func chargingProfileCleared() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (_, charger) = try await client.connectStationCP1(dependencies)
+            let profile = JSONValue.object(
+                JSONObject([
+                    ("stackLevel", .int(1)), ("chargingProfilePurpose", .string("TxDefaultProfile")), ("chargingProfileKind", .string("Relative")),
+                    (
+                        "chargingSchedule",
+                        .object(
+                            JSONObject([
+                                ("chargingRateUnit", .string("W")),
+                                ("chargingSchedulePeriod", .array([.object(JSONObject([("startPeriod", .int(0)), ("limit", .int(11000))]))])),
+                            ]))
+                    ),
+                ]))
+            let answering = Task { try await charger.answerCall("SetChargingProfile", with: #"{"status":"Accepted"}"#) }
+            let record = try await dependencies.chargingProfiles.set(stationID: "CP1", connectorID: 1, profile: profile)
+            _ = try await answering.value
+            #expect(record.status == .active)
+            let id = record.chargingProfileId
+
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let page = try await browser.get("/ui/stations/CP1")
+            let panel = try Self.panel(page, "station-charging-profiles")
+            let row = try #require(panel.range(of: "data-profile=\"\(id)\"").map { String(panel[$0.lowerBound...].prefix(900)) })
+            #expect(row.contains("<td>TxDefaultProfile</td>") && row.contains("<td>W</td>") && row.contains("<td>11000 W</td>"), "\(row)")
+            #expect(row.contains("<td>operator</td>") && row.contains("action=\"/ui/stations/CP1/charging-profiles/\(id)/clear\""))
+
+            async let posted = browser.post("/ui/stations/CP1/charging-profiles/\(id)/clear", [("_csrf", try #require(page.csrf))])
+            let call = try await charger.answerCall("ClearChargingProfile", with: #"{"status":"Accepted"}"#)
+            #expect(call[3] == .object(JSONObject([("id", .int(id))])))
+            let shown = try await browser.get(try #require(try await posted.headers[.location]))
+            #expect(shown.html.contains("clear profile \(id): the charger answered Accepted; 1 profile cleared"))
+            #expect(try Self.panel(shown, "station-charging-profiles").contains("No active charging profiles."))
+            #expect(try await dependencies.chargingProfiles.repository.list(stationID: "CP1", status: .cleared).map(\.chargingProfileId) == [id])
+            await charger.close()
+        }
+    }
+
+    @Test("with no charger connected, sending the local list and clearing a profile show why on the station page; an unknown station is a 404; anonymous posts go to sign-in")
+    func chargerListsNotConnected() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let page = try await browser.get("/ui/stations/S1")
+            #expect(try Self.panel(page, "station-charging-profiles").contains("No active charging profiles."))
+            let csrf = try #require(page.csrf)
+
+            let sent = try await browser.post("/ui/stations/S1/local-list", [("_csrf", csrf), ("type", "full")])
+            let location = try #require(sent.headers[.location])
+            #expect(location.hasPrefix("/ui/stations/S1?outcome="))
+            let shown = try await browser.get(location)
+            #expect(shown.html.contains("local list failed: station S1 is not connected") && shown.html.contains("notice error"))
+            #expect(try await dependencies.localLists.repository.state("S1") == nil)
+
+            let cleared = try await browser.post("/ui/stations/S1/charging-profiles/1/clear", [("_csrf", csrf)])
+            #expect(try await browser.get(try #require(cleared.headers[.location])).html.contains("clear profile 1 failed: station S1 is not connected"))
+            let badID = try await browser.post("/ui/stations/S1/charging-profiles/first/clear", [("_csrf", csrf)])
+            #expect(try await browser.get(try #require(badID.headers[.location])).html.contains("id: must be a whole number"))
+
+            #expect(try await browser.post("/ui/stations/NOPE/local-list", [("_csrf", csrf), ("type", "full")]).status == .notFound)
+            #expect(try await browser.post("/ui/stations/NOPE/charging-profiles/1/clear", [("_csrf", csrf)]).status == .notFound)
+            let anonymous = try await DashboardBrowser(client: client).post("/ui/stations/S1/local-list", [("type", "full")])
+            #expect(anonymous.status == .seeOther && anonymous.headers[.location]?.hasPrefix("/ui/login") == true)
+        }
     }
 
     @Test("with the dashboard turned off, / and /ui answer 404")

@@ -25,7 +25,7 @@ struct RegistryTests {
                 list.items.map { $0["name"] as? String }
                     == [
                         "analytics", "auth", "drivers", "gateway", "id-tags", "invoices", "monitoring", "observability",
-                        "ocpp", "registry", "sessions", "stations", "tariffs", "users",
+                        "ocpp", "registry", "reservations", "sessions", "sites", "stations", "tariffs", "users",
                     ])
             for item in list.items {
                 #expect(item["kind"] as? String == "internal")

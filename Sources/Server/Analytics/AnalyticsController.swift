@@ -13,6 +13,7 @@ struct AnalyticsController {
         var groupBy: String
         var timeZone: String
         var stationId: String?
+        var siteId: String?
         var buckets: [Item]
     }
 
@@ -56,16 +57,17 @@ struct AnalyticsController {
         }
         for metric in ["energy", "revenue"] {
             router.get("/api/v1/analytics/\(metric)") { request, context in
-                return try await Self.series(request) { try await analytics.completedByStop($0, stationID: $1) }
+                return try await Self.series(request) { try await analytics.completedByStop($0, stationID: $1, siteID: $2) }
             }
         }
         router.get("/api/v1/analytics/sessions") { request, context in
-            return try await Self.series(request) { try await analytics.startedSessions($0, stationID: $1) }
+            return try await Self.series(request) { try await analytics.startedSessions($0, stationID: $1, siteID: $2) }
         }
         router.get("/api/v1/analytics/utilization") { request, context in
             let (from, to) = try Self.window(request.uri.queryParameters)
             let items = try await analytics.utilization(
-                from: from, to: to, stationID: request.uri.queryParameters.text("stationId"))
+                from: from, to: to, stationID: request.uri.queryParameters.text("stationId"),
+                siteID: request.uri.queryParameters.text("siteId"))
             return try jsonResponse(["items": items])
         }
         router.get("/api/v1/stations/{id}/metrics") { request, context in
@@ -99,16 +101,17 @@ struct AnalyticsController {
         var uptimeShare: Double
     }
 
-    /// A bucketed series for `from`, `to`, `groupBy`, `tz` and `stationId`.
+    /// A bucketed series for `from`, `to`, `groupBy`, `tz`, `stationId` and `siteId`.
     private static func series<Item: Encodable & Sendable>(
-        _ request: Request, aggregate: ([TimeBucket], String?) async throws -> [Item]
+        _ request: Request, aggregate: ([TimeBucket], String?, String?) async throws -> [Item]
     ) async throws -> Response {
         let (from, to, granularity, zone, station) = try range(request.uri.queryParameters)
+        let site = request.uri.queryParameters.text("siteId")
         let buckets = try AnalyticsService.buckets(from: from, to: to, granularity: granularity, timeZone: zone)
         return try jsonResponse(
             Series(
-                from: from, to: to, groupBy: granularity.rawValue, timeZone: zone.identifier, stationId: station,
-                buckets: try await aggregate(buckets, station)))
+                from: from, to: to, groupBy: granularity.rawValue, timeZone: zone.identifier, stationId: station, siteId: site,
+                buckets: try await aggregate(buckets, station, site)))
     }
 
     private static func timeZone(_ parameters: Parameters) throws -> TimeZone {

@@ -81,11 +81,11 @@ struct AnalyticsService: Sendable {
     }
 
     /// Completed sessions by the bucket of their stop (when energy is delivered and billed).
-    func completedByStop(_ buckets: [TimeBucket], stationID: String?) async throws -> [SessionBucket] {
+    func completedByStop(_ buckets: [TimeBucket], stationID: String?, siteID: String? = nil) async throws -> [SessionBucket] {
         guard !buckets.isEmpty else { return [] }
         let (cte, bindings) = Self.bucketTable(buckets)
-        let stationClause = stationID == nil ? "" : "AND s.station_id = ?"
-        let all = bindings + (stationID.map { [SQLValue.text($0)] } ?? [])
+        let (stationClause, stationBindings) = Self.scope("s.station_id", stationID: stationID, siteID: siteID)
+        let all = bindings + stationBindings
         let rows = try await database.read { connection in
             try connection.query(
                 """
@@ -122,10 +122,10 @@ struct AnalyticsService: Sendable {
     }
 
     /// Sessions by the bucket they started in.
-    func startedSessions(_ buckets: [TimeBucket], stationID: String?) async throws -> [StartedBucket] {
+    func startedSessions(_ buckets: [TimeBucket], stationID: String?, siteID: String? = nil) async throws -> [StartedBucket] {
         guard !buckets.isEmpty else { return [] }
         let (cte, bindings) = Self.bucketTable(buckets)
-        let stationClause = stationID == nil ? "" : "AND s.station_id = ?"
+        let (stationClause, stationBindings) = Self.scope("s.station_id", stationID: stationID, siteID: siteID)
         let rows = try await database.read { connection in
             try connection.query(
                 """
@@ -136,7 +136,7 @@ struct AnalyticsService: Sendable {
                 FROM buckets b
                 LEFT JOIN charging_sessions s ON s.started_at >= b.start AND s.started_at < b.end \(stationClause)
                 GROUP BY b.i ORDER BY b.i
-                """, bindings: bindings + (stationID.map { [SQLValue.text($0)] } ?? [])
+                """, bindings: bindings + stationBindings
             ) { row in
                 (try row.get("i", as: Int.self), try row.get("sessions", as: Int.self), try row.get("completed", as: Int.self),
                  try row.get("duration", as: Double.self))
@@ -147,6 +147,22 @@ struct AnalyticsService: Sendable {
                 start: buckets[index].start, end: buckets[index].end, sessions: sessions, completed: completed,
                 averageDurationSeconds: Int((durationMs / 1000).rounded()))
         }
+    }
+
+    /// " AND <column> …" narrowing an aggregate to one station and/or a site's stations, with its
+    /// bindings; empty for every station.
+    private static func scope(_ column: String, stationID: String?, siteID: String?) -> (String, [SQLValue]) {
+        var clause = ""
+        var bindings: [SQLValue] = []
+        if let stationID {
+            clause += " AND \(column) = ?"
+            bindings.append(.text(stationID))
+        }
+        if let siteID {
+            clause += " AND \(column) IN (SELECT id FROM stations WHERE site_id = ?)"
+            bindings.append(.text(siteID))
+        }
+        return (clause, bindings)
     }
 
     private static func bucketTable(_ buckets: [TimeBucket]) -> (String, [SQLValue]) {
@@ -184,18 +200,17 @@ struct AnalyticsService: Sendable {
 
     /// Share of [from, to) each connector spent in each category, from the status history. Before
     /// a connector's first recorded status it counts as unavailable (its initial state).
-    func utilization(from: Date, to: Date, stationID: String?) async throws -> [ConnectorUtilization] {
-        let stationClause = stationID == nil ? "" : "WHERE station_id = ?"
-        let stationBinding = stationID.map { [SQLValue.text($0)] } ?? []
+    func utilization(from: Date, to: Date, stationID: String?, siteID: String? = nil) async throws -> [ConnectorUtilization] {
+        let (stationClause, stationBinding) = Self.scope("station_id", stationID: stationID, siteID: siteID)
         let (connectors, changes) = try await database.read { connection in
             let connectors = try connection.query(
-                "SELECT station_id, connector_id FROM connectors \(stationClause) ORDER BY station_id, connector_id",
+                "SELECT station_id, connector_id FROM connectors WHERE 1 \(stationClause) ORDER BY station_id, connector_id",
                 bindings: stationBinding
             ) { (try $0.get(0, as: String.self), try $0.get(1, as: Int.self)) }
             let changes = try connection.query(
                 """
                 SELECT station_id, connector_id, current, at FROM status_history
-                WHERE kind = 'connector' AND at < ? \(stationID == nil ? "" : "AND station_id = ?")
+                WHERE kind = 'connector' AND at < ? \(stationClause)
                 ORDER BY station_id, connector_id, at, id
                 """, bindings: [to.sqlValue] + stationBinding
             ) { (try $0.get(0, as: String.self), try $0.get(1, as: Int.self), try $0.get(2, as: String.self), try $0.get(3, as: Date.self)) }

@@ -290,6 +290,18 @@ struct SessionService: Sendable {
         try await database.read { try TableStore<ChargingSession>.fetch(id, from: $0) }
     }
 
+    /// The transaction of the active session on a station's connector, if one is charging there.
+    func activeTransaction(stationID: String, connectorID: Int) async throws -> Int? {
+        try await database.read { connection in
+            try connection.queryFirst(
+                """
+                SELECT transaction_id FROM charging_sessions
+                WHERE station_id = ? AND connector_id = ? AND status = 'active' ORDER BY started_at DESC LIMIT 1
+                """, stationID, connectorID
+            ) { try $0.get(0, as: Int.self) }
+        }
+    }
+
     func session(transactionID: Int) async throws -> ChargingSession? {
         try await database.read { connection in
             try connection.queryFirst(

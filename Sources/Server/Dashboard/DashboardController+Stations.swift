@@ -51,7 +51,7 @@ extension DashboardController {
                     .init(
                         version: form.text("version").flatMap { Int64($0) }, name: form.text("name") ?? "",
                         operatorId: optional("operatorId"), address: optional("address"), status: form.text("status"),
-                        registration: form.text("registration"), tariffId: optional("tariffId")))
+                        registration: form.text("registration"), tariffId: optional("tariffId"), siteId: optional("siteId")))
                 outcome = .done("settings: saved")
             } catch {
                 outcome = try Self.failure("settings", error)

@@ -56,6 +56,7 @@ struct DashboardController {
                     title: "Stations", current: "/ui/stations", session: context.webSession,
                     StationPages.list(
                         filter: filter, table: table,
+                        sites: try await dependencies.sites.list(page: PageRequest(limit: 200)).items.map(\.site),
                         createForm: StationPages.createForm(
                             tariffs: try await dependencies.tariffs.list(page: PageRequest(limit: 200)).items,
                             session: try requireSession(context)))))
@@ -87,6 +88,10 @@ struct DashboardController {
         addBillingRoutes(to: router)
         addCatalogRoutes(to: router)
         addOperationsRoutes(to: router)
+        addSiteRoutes(to: router)
+        addReservationRoutes(to: router)
+        addLocalListRoutes(to: router)
+        addChargingProfileRoutes(to: router)
     }
 
     // MARK: Outcomes of forms
@@ -211,9 +216,20 @@ struct DashboardController {
         let tags = try await dependencies.drivers.idTags(status: .accepted, driverID: nil, kind: nil, page: PageRequest(limit: 200))
         let connected = dependencies.ocpp.registry.connection(id) != nil
         let tariffs = try await dependencies.tariffs.list(page: PageRequest(limit: 200)).items
+        let sites = try await dependencies.sites.list(page: PageRequest(limit: 200)).items.map(\.site)
+        let reservations = try await dependencies.reservations.reservations.open(stationID: id)
+        let localList = try await dependencies.localLists.repository.state(id)
+        let profiles = try await dependencies.chargingProfiles.repository.list(stationID: id, status: .active)
+        let path = DashboardLayout.stationPath(id)
         let html = StationPages.detail(
             view, connected: connected, live: live, log: log, history: history, tags: tags.items.map(\.id),
-            activeSessions: active, tariffs: tariffs, outcome: outcome, session: session, format: format)
+            activeSessions: active, tariffs: tariffs, sites: sites,
+            reservations: ReservationPages.table(
+                reservations, showStation: false, driverNames: try await driverNames(reservations), returnTo: "station",
+                session: session, format: format),
+            localList: StationPages.localList(localList, path: path, session: session, format: format),
+            chargingProfiles: StationPages.chargingProfiles(profiles, path: path, session: session),
+            outcome: outcome, session: session, format: format)
         return DashboardLayout.response(
             DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))
     }
@@ -241,6 +257,7 @@ struct StationListFilter: Sendable {
     var text: String?
     var status: StationStatus?
     var online: Bool?
+    var siteID: String?
     var cursor: String?
 
     init(_ fields: FormFields) throws {
@@ -253,6 +270,7 @@ struct StationListFilter: Sendable {
         case "false": online = false
         default: validator.fail("online", "must be true or false")
         }
+        siteID = fields.text("siteId").map { String($0.prefix(100)) }
         cursor = fields.text("cursor")
         try validator.throwIfInvalid()
     }
@@ -260,6 +278,7 @@ struct StationListFilter: Sendable {
     var query: StationQuery {
         var query = StationQuery()
         query.text = text
+        query.siteID = siteID
         query.status = status
         query.online = online
         return query
@@ -267,6 +286,6 @@ struct StationListFilter: Sendable {
 
     /// The filters as query parameters, for links that keep them.
     var parameters: [(String, String?)] {
-        [("q", text), ("status", status?.rawValue), ("online", online.map { $0 ? "true" : "false" })]
+        [("q", text), ("status", status?.rawValue), ("online", online.map { $0 ? "true" : "false" }), ("siteId", siteID)]
     }
 }

@@ -5,7 +5,8 @@ import Hummingbird
 enum DashboardLayout {
     /// The sections in the navigation, with the roles that see them (as their API routes allow).
     static let sections: [(path: String, title: String, adminOnly: Bool)] = [
-        ("/ui", "Overview", false), ("/ui/stations", "Stations", false), ("/ui/sessions", "Sessions", false),
+        ("/ui", "Overview", false), ("/ui/stations", "Stations", false), ("/ui/sites", "Sites", false),
+        ("/ui/reservations", "Reservations", false), ("/ui/sessions", "Sessions", false),
         ("/ui/invoices", "Invoices", false), ("/ui/drivers", "Drivers", false), ("/ui/id-tags", "Id tags", false), ("/ui/tariffs", "Tariffs", false),
         ("/ui/alerts", "Alerts", false), ("/ui/analytics", "Analytics", false), ("/ui/users", "Users", true),
         ("/ui/system", "System", false),
@@ -182,6 +183,11 @@ struct DisplayFormat: Sendable {
         let kilo = wattHours / 1000
         let rest = String(wattHours.magnitude % 1000)
         return "\(wattHours < 0 && kilo == 0 ? "-" : "")\(kilo).\(String(repeating: "0", count: 3 - rest.count))\(rest) kWh"
+    }
+
+    /// 150 rather than 150.0; 7.4 as is.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     static func money(_ money: Money?) -> String {

@@ -7,7 +7,7 @@ enum StationPages {
     static let listEvents = "connector.status station.online station.offline"
     static let liveEvents = "connector.status station.online station.offline session.started session.updated session.stopped"
 
-    static func list(filter: StationListFilter, table: HTML, createForm: HTML) -> HTML {
+    static func list(filter: StationListFilter, table: HTML, sites: [Site], createForm: HTML) -> HTML {
         let statusOptions = HTML(
             StationStatus.allCases.map { status -> HTML in
                 "<option value=\"\(status.rawValue)\"\(HTML(stringLiteral: filter.status == status ? " selected" : ""))>\(status.rawValue)</option>"
@@ -25,6 +25,7 @@ enum StationPages {
                 \(onlineOption("true", "online", selected: filter.online == true))
                 \(onlineOption("false", "offline", selected: filter.online == false))
               </select></label>
+              <label for="site">Site <select id="site" name="siteId">\(DashboardLayout.options([(value: "", label: "any")] + siteOptions(sites, keeping: filter.siteID), selected: filter.siteID ?? ""))</select></label>
               <button type="submit">Filter</button>
             </form>
             \(createForm)
@@ -106,8 +107,8 @@ enum StationPages {
 
     static func detail(
         _ view: StationView, connected: Bool, live: HTML, log: [OCPPLogEntry], history: [MonitoringService.HistoryEntry],
-        tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], outcome: FormOutcome?, session: WebSession,
-        format: DisplayFormat
+        tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], sites: [Site], reservations: HTML,
+        localList: HTML, chargingProfiles: HTML, outcome: FormOutcome?, session: WebSession, format: DisplayFormat
     ) -> HTML {
         let station = view.station
         let path = DashboardLayout.stationPath(view.id)
@@ -133,9 +134,22 @@ enum StationPages {
               <h2>Commands</h2>
               \(commands(view, path: path, tags: tags, activeSessions: activeSessions, session: session))
             </section>
+            <section class="panel" id="station-reservations">
+              <h2>Reservations</h2>
+              \(reservations)
+              <p><a href="/ui/reservations?\(DashboardLayout.queryString([("stationId", view.id)]))">All reservations of this station</a></p>
+            </section>
+            <section class="panel" id="station-local-list">
+              <h2>Local list</h2>
+              \(localList)
+            </section>
+            <section class="panel" id="station-charging-profiles">
+              <h2>Charging profiles</h2>
+              \(chargingProfiles)
+            </section>
             <section class="panel" id="settings">
               <h2>Settings</h2>
-              \(settings(view, path: path, tariffs: tariffs, session: session))
+              \(settings(view, path: path, tariffs: tariffs, sites: sites, session: session))
             </section>
             <section class="panel">
               <h2>OCPP messages</h2>
@@ -198,7 +212,7 @@ enum StationPages {
             """
     }
 
-    private static func settings(_ view: StationView, path: String, tariffs: [Tariff], session: WebSession) -> HTML {
+    private static func settings(_ view: StationView, path: String, tariffs: [Tariff], sites: [Site], session: WebSession) -> HTML {
         let station = view.station
         let csrf = DashboardLayout.csrfField(session)
         let tariffOptions = [(value: "", label: "default tariff")] + tariffs.map { (value: $0.id, label: $0.name) }
@@ -211,6 +225,7 @@ enum StationPages {
               <label for="edit-status">Status <select id="edit-status" name="status">\(DashboardLayout.options(StationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.status.rawValue))</select></label>
               <label for="edit-registration">Registration <select id="edit-registration" name="registration">\(DashboardLayout.options(RegistrationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.registration.rawValue))</select></label>
               <label for="edit-tariff">Tariff <select id="edit-tariff" name="tariffId">\(DashboardLayout.options(tariffOptions, selected: station.tariffId ?? ""))</select></label>
+              <label for="edit-site">Site <select id="edit-site" name="siteId">\(DashboardLayout.options([(value: "", label: "none")] + siteOptions(sites, keeping: station.siteId), selected: station.siteId ?? ""))</select></label>
               <input type="hidden" name="version" value="\(station.version)">
               <button type="submit">Save</button>
             </form>
@@ -225,6 +240,14 @@ enum StationPages {
             </form>
             """ as HTML)
             """
+    }
+
+    /// The sites as select options, plus `current` when it is not among them (beyond the first
+    /// page), so that saving the form does not silently drop the station's site.
+    private static func siteOptions(_ sites: [Site], keeping current: String?) -> [(value: String, label: String)] {
+        var options = sites.map { (value: $0.id, label: $0.name) }
+        if let current, !sites.contains(where: { $0.id == current }) { options.append((value: current, label: current)) }
+        return options
     }
 
     /// The form that adds a station with up to four connectors, on the station list.

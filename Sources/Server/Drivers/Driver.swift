@@ -26,12 +26,14 @@ struct Driver: TableRecord, Codable {
     var status: DriverStatus
     var membership: Membership
     var vehicles: [Vehicle]
+    /// Who keeps charging when a site with load management runs short: higher first (default 0).
+    var priority: Int = 0
     var createdAt: Date
     var updatedAt: Date
 
     static let tableName = "drivers"
     static let columns = [
-        "user_id", "name", "email", "phone", "status", "membership", "vehicles", "created_at", "updated_at",
+        "user_id", "name", "email", "phone", "status", "membership", "vehicles", "created_at", "updated_at", "priority",
     ]
     static let sortableColumns = ["name", "email", "created_at"]
     static let defaultSort = SortKey("created_at")
@@ -40,6 +42,7 @@ struct Driver: TableRecord, Codable {
         return [
             userId.sqlValue, .text(name), .text(email), phone.sqlValue, .text(status.rawValue),
             .text(membership.rawValue), .json(vehicles), createdAt.sqlValue, updatedAt.sqlValue,
+            priority.sqlValue,
         ]
     }
 
@@ -69,6 +72,7 @@ struct Driver: TableRecord, Codable {
         status = try row.decode("status")
         membership = try row.decode("membership")
         vehicles = try JSONDecoder().decode([Vehicle].self, from: Data(try row.get("vehicles", as: String.self).utf8))
+        priority = try row.get("priority")
         createdAt = try row.get("created_at")
         updatedAt = try row.get("updated_at")
     }

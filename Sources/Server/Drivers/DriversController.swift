@@ -26,8 +26,9 @@ struct DriversController {
         var status: String?
         var membership: String?
         var vehicles: [Vehicle]?
+        var priority: Int?
 
-        enum CodingKeys: String, CodingKey { case version, name, email, phone, status, membership, vehicles }
+        enum CodingKeys: String, CodingKey { case version, name, email, phone, status, membership, vehicles, priority }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -38,6 +39,7 @@ struct DriversController {
             status = try container.decodeIfPresent(String.self, forKey: .status)
             membership = try container.decodeIfPresent(String.self, forKey: .membership)
             vehicles = try container.decodeIfPresent([Vehicle].self, forKey: .vehicles)
+            priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         }
     }
 
@@ -72,7 +74,7 @@ struct DriversController {
             let identity = try context.requireSignedIn()
             let existing = try await visibleDriver(try context.parameters.require("id"), context: context)
             let body = try await request.decodeJSON(as: PatchRequest.self)
-            if identity.role == .driver, body.status != nil || body.membership != nil || body.email != nil {
+            if identity.role == .driver, body.status != nil || body.membership != nil || body.email != nil || body.priority != nil {
                 throw APIError.forbidden("drivers may change their name, phone and vehicles only")
             }
             var validator = Validator()
@@ -82,6 +84,7 @@ struct DriversController {
             let status = validator.parse(body.status, as: DriverStatus.self, field: "status")
             let membership = validator.parse(body.membership, as: Membership.self, field: "membership")
             Self.validate(body.vehicles, into: &validator)
+            if let priority = body.priority { validator.check((-100...100).contains(priority), "priority", "must be from -100 to 100") }
             try validator.throwIfInvalid()
             let updated = try await repository.update(existing.id, expectedVersion: body.version, now: now()) { driver in
                 if let name = body.name { driver.name = name }
@@ -90,6 +93,7 @@ struct DriversController {
                 if let status { driver.status = status }
                 if let membership { driver.membership = membership }
                 if let vehicles = body.vehicles { driver.vehicles = vehicles }
+                if let priority = body.priority { driver.priority = priority }
             }
             return try jsonResponse(updated)
         }

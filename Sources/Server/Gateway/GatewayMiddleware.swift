@@ -253,6 +253,8 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        // A charger's upload streams to a file under its own, larger limit.
+        if request.uri.path.hasPrefix(OCPPSecretRedaction.uploadPath) { return try await next(request, context) }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             throw Self.tooLarge(maxBytes)
         }

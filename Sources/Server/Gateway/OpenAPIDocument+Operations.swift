@@ -1,8 +1,8 @@
 extension OpenAPIDocument {
     /// Every route of the REST API, as `buildRouter` registers it.
     static var operations: [Operation] {
-        systemOperations + accountOperations + stationOperations + driverOperations + billingOperations
-            + operatorOperations
+        systemOperations + accountOperations + stationOperations + siteOperations + reservationOperations + driverOperations
+            + billingOperations + operatorOperations
     }
 
     private static let idempotencyKey: DocumentValue = [
@@ -111,12 +111,131 @@ extension OpenAPIDocument {
                     JSONSchema.query("minPowerKw", ["type": "number", "minimum": 0]),
                     JSONSchema.query("available", JSONSchema.trueOrFalse),
                     JSONSchema.query("q", JSONSchema.string, "Text in the id, name or address."),
+                    JSONSchema.query("siteId", JSONSchema.string, "Only the stations of this site."),
                     JSONSchema.query(
                         "near", JSONSchema.string(pattern: "^-?[0-9.]+,-?[0-9.]+$"),
                         "'latitude,longitude'; results carry distanceKm and are nearest first."),
                     JSONSchema.query("radiusKm", JSONSchema.number(exclusiveMinimum: 0, maximum: 20_000), "With near; default 10."),
                 ] + JSONSchema.paging,
                 responses: [200: .json(JSONSchema.list(station))]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/local-list", tag: "Stations",
+                summary: "Send the local authorization list: full, or what changed since the charger's confirmed version",
+                body: JSONSchema.ref("SendLocalListRequest"), responses: [200: .json(JSONSchema.ref("LocalListOutcome"))],
+                failures: [409, 502, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/charging-profiles", tag: "Smart charging",
+                summary: "Set a charging profile (SetChargingProfile), checked against OCPP's rules first",
+                body: JSONSchema.ref("SetChargingProfileRequest"), responses: [201: .json(JSONSchema.ref("ChargingProfile"))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/charging-profiles", tag: "Smart charging",
+                summary: "The station's charging profiles, newest first",
+                query: [JSONSchema.query("status", JSONSchema.oneOf(ChargingProfileStatus.self))],
+                responses: [200: .json(JSONSchema.items(JSONSchema.ref("ChargingProfile")))]),
+            Operation(
+                method: "DELETE", path: "/api/v1/stations/{id}/charging-profiles", tag: "Smart charging",
+                summary: "Clear charging profiles (ClearChargingProfile): by id, or by connector, purpose and stack level",
+                query: [
+                    JSONSchema.query("id", JSONSchema.integer(0, Int(Int32.max))), JSONSchema.query("connectorId", JSONSchema.integer(0, 100)),
+                    JSONSchema.query("purpose", JSONSchema.oneOf(["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"])),
+                    JSONSchema.query("stackLevel", JSONSchema.integer(0, 1000)),
+                ],
+                responses: [
+                    200: .json(
+                        JSONSchema.object(
+                            ["status": JSONSchema.string, "cleared": JSONSchema.array(JSONSchema.ref("ChargingProfile"))],
+                            required: ["status", "cleared"]))
+                ], failures: [409, 502, 503, 504]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/composite-schedule", tag: "Smart charging",
+                summary: "The charger's composite schedule for a connector (GetCompositeSchedule)",
+                query: [
+                    JSONSchema.query("connectorId", JSONSchema.integer(0, 100), required: true),
+                    JSONSchema.query("duration", JSONSchema.integer(1, 604_800), "Seconds.", required: true),
+                    JSONSchema.query("unit", JSONSchema.oneOf(["A", "W"])),
+                ],
+                responses: [200: .json(JSONSchema.anyObject)], failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/credentials/rotate", tag: "Stations",
+                summary: "Send the charger a new random AuthorizationKey; the stored password switches only if it accepts",
+                responses: [
+                    200: .json(JSONSchema.object(["status": JSONSchema.string, "rotated": JSONSchema.boolean], required: ["status", "rotated"]))
+                ], failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/firmware", tag: "Firmware and diagnostics",
+                summary: "Update the firmware (UpdateFirmware); the job follows FirmwareStatusNotification",
+                body: JSONSchema.ref("FirmwareRequest"), responses: [201: .json(JSONSchema.ref("StationJob"))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/signed-firmware", tag: "Firmware and diagnostics",
+                summary: "Update the firmware with a signed image (SignedUpdateFirmware)",
+                body: JSONSchema.ref("SignedFirmwareRequest"), responses: [201: .json(JSONSchema.ref("StationJob"))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/diagnostics", tag: "Firmware and diagnostics",
+                summary: "Ask for diagnostics (GetDiagnostics), uploaded to this server's single-use upload URL",
+                body: JSONSchema.ref("DiagnosticsRequest"), responses: [201: .json(JSONSchema.ref("StationJob"))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/logs", tag: "Firmware and diagnostics",
+                summary: "Ask for a diagnostics or security log (GetLog), uploaded to this server",
+                body: JSONSchema.ref("LogRequest"), responses: [201: .json(JSONSchema.ref("StationJob"))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/jobs", tag: "Firmware and diagnostics",
+                summary: "The station's firmware, diagnostics and log jobs, newest first",
+                query: [JSONSchema.query("kind", JSONSchema.oneOf(StationJobKind.self))],
+                responses: [200: .json(JSONSchema.items(JSONSchema.ref("StationJob")))]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/jobs/{jobId}", tag: "Firmware and diagnostics",
+                summary: "One job with its status history", responses: [200: .json(JSONSchema.ref("StationJob"))]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/jobs/{jobId}/file", tag: "Firmware and diagnostics",
+                summary: "The file the charger uploaded", responses: [200: .text(contentType: "application/octet-stream")]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/security-events", tag: "Firmware and diagnostics",
+                summary: "SecurityEventNotifications, newest first",
+                query: [JSONSchema.query("limit", JSONSchema.integer(1, 1000), "Default 100.")],
+                responses: [200: .json(JSONSchema.items(JSONSchema.ref("SecurityEvent")))]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/certificates", tag: "Security",
+                summary: "Certificates our CA issued to the charger or installed on it, and what it reported installed",
+                responses: [200: .json(JSONSchema.ref("StationCertificates"))]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/certificates", tag: "Security",
+                summary: "Install a root certificate on the charger (InstallCertificate)",
+                body: JSONSchema.ref("InstallCertificateRequest"),
+                responses: [200: .json(JSONSchema.object(["status": JSONSchema.string], required: ["status"]))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/certificates/installed-ids", tag: "Security",
+                summary: "Ask the charger which certificates it holds (GetInstalledCertificateIds); kept",
+                body: JSONSchema.object(
+                    ["certificateType": JSONSchema.oneOf(["CentralSystemRootCertificate", "ManufacturerRootCertificate"])],
+                    required: ["certificateType"]),
+                responses: [200: .json(JSONSchema.anyObject)], failures: [409, 502, 503, 504]),
+            Operation(
+                method: "POST", path: "/api/v1/stations/{id}/certificates/delete", tag: "Security",
+                summary: "Delete a certificate from the charger (DeleteCertificate) by its hash data",
+                body: JSONSchema.object(["certificateHashData": JSONSchema.anyObject], required: ["certificateHashData"]),
+                responses: [200: .json(JSONSchema.object(["status": JSONSchema.string], required: ["status"]))],
+                failures: [409, 502, 503, 504]),
+            Operation(
+                method: "GET", path: "/api/v1/certificate-authority", tag: "Security",
+                summary: "Our CA's certificate (PEM): what chargers of security profile 3 chain to",
+                responses: [200: .text(contentType: "application/x-pem-file")]),
+            Operation(
+                method: "PUT", path: "/api/v1/uploads/{token}", tag: "Firmware and diagnostics",
+                summary: "A charger uploads its diagnostics or log file (the raw body) to the URL it was given; once",
+                responses: [201: .empty], failures: [413]),
+            Operation(
+                method: "POST", path: "/api/v1/uploads/{token}", tag: "Firmware and diagnostics",
+                summary: "The same upload by POST", responses: [201: .empty], failures: [413]),
+            Operation(
+                method: "GET", path: "/api/v1/stations/{id}/local-list", tag: "Stations",
+                summary: "The local list's versions (ours, confirmed, the charger's) and whether an update is due",
+                responses: [200: .json(JSONSchema.ref("LocalListOutcome"))]),
             Operation(
                 method: "GET", path: "/api/v1/stations/availability", tag: "Stations",
                 summary: "Counts of stations and connectors by status",
@@ -176,7 +295,7 @@ extension OpenAPIDocument {
                 method: "POST", path: "/api/v1/stations/{id}/commands/{command}", tag: "OCPP",
                 summary:
                     "A typed command: remote-start, remote-stop, reset, unlock, change-availability, "
-                    + "get-configuration, change-configuration, clear-cache, trigger-message",
+                    + "get-configuration, change-configuration, clear-cache, trigger-message, get-local-list-version",
                 body: JSONSchema.anyObject, bodyRequired: false,
                 responses: [200: .json(JSONSchema.anyObject)], failures: [409, 502, 504]),
             Operation(
@@ -251,6 +370,65 @@ extension OpenAPIDocument {
                 responses: [
                     200: .json(JSONSchema.object(["idTagInfo": JSONSchema.ref("IdTagInfo")], required: ["idTagInfo"]))
                 ]),
+        ]
+    }
+
+    private static var siteOperations: [Operation] {
+        let site = JSONSchema.ref("Site")
+        return [
+            Operation(
+                method: "GET", path: "/api/v1/sites", tag: "Sites", summary: "List sites",
+                query: JSONSchema.paging, responses: [200: .json(JSONSchema.list(site))]),
+            Operation(
+                method: "GET", path: "/api/v1/sites/{id}", tag: "Sites", summary: "Get a site with its stations",
+                responses: [200: .json(site)]),
+            Operation(
+                method: "POST", path: "/api/v1/sites", tag: "Sites", summary: "Create a site",
+                body: JSONSchema.ref("CreateSiteRequest"), responses: [201: .json(site)]),
+            Operation(
+                method: "PATCH", path: "/api/v1/sites/{id}", tag: "Sites", summary: "Change a site",
+                body: JSONSchema.ref("PatchSiteRequest"), responses: [200: .json(site)], failures: [409]),
+            Operation(
+                method: "GET", path: "/api/v1/sites/{id}/allocation", tag: "Sites",
+                summary: "How load management shares the site's power now, and each charger's accepted limit",
+                responses: [200: .json(JSONSchema.ref("SiteAllocation"))]),
+            Operation(
+                method: "DELETE", path: "/api/v1/sites/{id}", tag: "Sites", summary: "Delete a site no station belongs to",
+                responses: [204: .empty], failures: [409]),
+        ]
+    }
+
+    private static var reservationOperations: [Operation] {
+        let reservation = JSONSchema.ref("Reservation")
+        // What a call to the charger can meet: not connected or a clash (409), a CALLERROR or a
+        // broken answer (502), no answer in time (504), a full command queue (503).
+        let chargerFailures: Set<Int> = [404, 409, 502, 503, 504]
+        return [
+            Operation(
+                method: "GET", path: "/api/v1/reservations", tag: "Reservations",
+                summary: "List reservations, newest first (a driver only their own)",
+                query: [
+                    JSONSchema.query("stationId", JSONSchema.string), JSONSchema.query("driverId", JSONSchema.string),
+                    JSONSchema.query("status", JSONSchema.oneOf(ReservationStatus.self)),
+                ] + JSONSchema.paging,
+                responses: [200: .json(JSONSchema.list(reservation))]),
+            Operation(
+                method: "GET", path: "/api/v1/reservations/{id}", tag: "Reservations", summary: "Get a reservation",
+                responses: [200: .json(reservation)]),
+            Operation(
+                method: "POST", path: "/api/v1/reservations", tag: "Reservations",
+                summary: "Reserve a connector for an id tag or a driver (ReserveNow)",
+                body: JSONSchema.ref("CreateReservationRequest"), responses: [201: .json(reservation)],
+                failures: chargerFailures),
+            Operation(
+                method: "DELETE", path: "/api/v1/reservations/{id}", tag: "Reservations",
+                summary: "Cancel an open reservation (CancelReservation)", responses: [200: .json(reservation)],
+                failures: chargerFailures),
+            Operation(
+                method: "POST", path: "/api/v1/me/reservations", tag: "Reservations",
+                summary: "Reserve a connector for the caller's app token for a few minutes",
+                body: JSONSchema.ref("DriverReservationRequest"), responses: [201: .json(reservation)],
+                failures: chargerFailures),
         ]
     }
 
@@ -342,6 +520,7 @@ extension OpenAPIDocument {
                 JSONSchema.query("groupBy", JSONSchema.oneOf(Granularity.self), "Default day."),
                 JSONSchema.query("tz", JSONSchema.ref("TimeZone"), "Default UTC."),
                 JSONSchema.query("stationId", JSONSchema.string),
+                JSONSchema.query("siteId", JSONSchema.string, "Only the stations of this site."),
             ]
         return [
             Operation(
@@ -384,7 +563,7 @@ extension OpenAPIDocument {
             Operation(
                 method: "GET", path: "/api/v1/analytics/utilization", tag: "Analytics",
                 summary: "Share of time per connector status",
-                query: window + [JSONSchema.query("stationId", JSONSchema.string)],
+                query: window + [JSONSchema.query("stationId", JSONSchema.string), JSONSchema.query("siteId", JSONSchema.string)],
                 responses: [200: .json(JSONSchema.items(JSONSchema.ref("ConnectorUtilization")))]),
         ]
     }

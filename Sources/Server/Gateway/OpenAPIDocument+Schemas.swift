@@ -107,6 +107,7 @@ extension OpenAPIDocument {
         var schemas: [String: DocumentValue] = [:]
         schemas.merge(errorAndAccountSchemas) { $1 }
         schemas.merge(stationSchemas) { $1 }
+        schemas.merge(siteAndReservationSchemas) { $1 }
         schemas.merge(driverSchemas) { $1 }
         schemas.merge(billingSchemas) { $1 }
         schemas.merge(operationsSchemas) { $1 }
@@ -219,7 +220,9 @@ extension OpenAPIDocument {
                     "operatorId": JSONSchema.string, "address": JSONSchema.string, "latitude": JSONSchema.number,
                     "longitude": JSONSchema.number, "status": JSONSchema.oneOf(StationStatus.self),
                     "ocppVersion": JSONSchema.string, "registration": JSONSchema.oneOf(RegistrationStatus.self),
-                    "tariffId": JSONSchema.string, "online": JSONSchema.boolean, "lastSeenAt": JSONSchema.dateTime,
+                    "tariffId": JSONSchema.string, "siteId": JSONSchema.string, "securityProfile": JSONSchema.integer(0, 3),
+                    "online": JSONSchema.boolean,
+                    "lastSeenAt": JSONSchema.dateTime,
                     "vendor": JSONSchema.string, "model": JSONSchema.string, "serialNumber": JSONSchema.string,
                     "firmwareVersion": JSONSchema.string, "chargeBoxSerialNumber": JSONSchema.string, "iccid": JSONSchema.string,
                     "imsi": JSONSchema.string, "meterType": JSONSchema.string, "meterSerialNumber": JSONSchema.string,
@@ -245,7 +248,9 @@ extension OpenAPIDocument {
                     "address": JSONSchema.string(0, 500), "latitude": JSONSchema.number(-90, 90),
                     "longitude": JSONSchema.number(-180, 180), "status": JSONSchema.oneOf(StationStatus.self),
                     "registration": JSONSchema.oneOf(RegistrationStatus.self), "ocppVersion": JSONSchema.oneOf(["1.6"]),
-                    "tariffId": JSONSchema.string, "connectors": JSONSchema.array(JSONSchema.ref("ConnectorInput"), maxItems: 100),
+                    "tariffId": JSONSchema.string, "siteId": JSONSchema.string(1, 100),
+                    "securityProfile": JSONSchema.integer(0, 3),
+                    "connectors": JSONSchema.array(JSONSchema.ref("ConnectorInput"), maxItems: 100),
                 ], required: ["id", "name"]
             ).merging(["dependentRequired": ["latitude": ["longitude"], "longitude": ["latitude"]]]),
             "PatchStationRequest": JSONSchema.input([
@@ -254,6 +259,7 @@ extension OpenAPIDocument {
                 "latitude": JSONSchema.number(-90, 90),
                 "longitude": JSONSchema.number(-180, 180), "status": JSONSchema.oneOf(StationStatus.self),
                 "registration": JSONSchema.oneOf(RegistrationStatus.self), "tariffId": JSONSchema.string,
+                "siteId": JSONSchema.string(1, 100), "securityProfile": JSONSchema.integer(0, 3),
             ]),
             "ConnectorPatchRequest": JSONSchema.input([
                 "type": connectorType, "maxPowerKw": power, "status": connectorStatus,
@@ -267,6 +273,157 @@ extension OpenAPIDocument {
                     "status": JSONSchema.string, "errorCode": JSONSchema.string, "info": JSONSchema.string,
                     "vendorErrorCode": JSONSchema.string, "source": JSONSchema.string, "at": JSONSchema.dateTime,
                 ], required: ["connectorId", "kind", "status", "source", "at"]),
+        ]
+    }
+
+    private static var siteAndReservationSchemas: [String: DocumentValue] {
+        var siteInput: [String: DocumentValue] = [
+            "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "address": JSONSchema.string(0, 500),
+            "timeZone": JSONSchema.ref("TimeZone"), "maxPowerKw": JSONSchema.number(0.1, 100_000),
+        ]
+        let patch = JSONSchema.input(siteInput)
+        siteInput["version"] = nil
+        return [
+            "Site": JSONSchema.object(
+                [
+                    "id": JSONSchema.string, "version": JSONSchema.integer, "name": JSONSchema.string,
+                    "address": JSONSchema.string, "timeZone": JSONSchema.string, "maxPowerKw": JSONSchema.number,
+                    "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
+                    "stationIds": JSONSchema.array(JSONSchema.string),
+                ], required: ["id", "version", "name", "timeZone", "createdAt", "updatedAt", "stationIds"]),
+            "CreateSiteRequest": JSONSchema.input(siteInput, required: ["name"]),
+            "PatchSiteRequest": patch,
+            "Reservation": JSONSchema.object(
+                [
+                    "id": JSONSchema.string, "version": JSONSchema.integer, "stationId": JSONSchema.string,
+                    "connectorId": JSONSchema.integer, "reservationId": JSONSchema.integer, "idTag": JSONSchema.string,
+                    "parentIdTag": JSONSchema.string, "driverId": JSONSchema.string, "expiresAt": JSONSchema.dateTime,
+                    "status": JSONSchema.oneOf(ReservationStatus.self), "chargerAnswer": JSONSchema.string,
+                    "cancelAnswer": JSONSchema.string, "failure": JSONSchema.string, "sessionId": JSONSchema.string,
+                    "transactionId": JSONSchema.integer, "createdBy": JSONSchema.string, "createdAt": JSONSchema.dateTime,
+                    "updatedAt": JSONSchema.dateTime, "endedAt": JSONSchema.dateTime,
+                ],
+                required: [
+                    "id", "version", "stationId", "connectorId", "reservationId", "idTag", "expiresAt", "status", "createdAt",
+                    "updatedAt",
+                ]),
+            "CreateReservationRequest": JSONSchema.object(
+                [
+                    "stationId": JSONSchema.stationID, "connectorId": JSONSchema.integer(0, 100),
+                    "idTag": JSONSchema.idTag, "driverId": JSONSchema.string(1, 100), "expiresAt": JSONSchema.dateTime,
+                ], required: ["stationId", "connectorId", "expiresAt"]
+            ).merging(["oneOf": [["required": ["idTag"]], ["required": ["driverId"]]]]),
+            "SetChargingProfileRequest": JSONSchema.object(
+                ["connectorId": JSONSchema.integer(0, 100), "chargingProfile": JSONSchema.anyObject],
+                required: ["connectorId", "chargingProfile"]),
+            "ChargingProfile": JSONSchema.object(
+                [
+                    "id": JSONSchema.string, "version": JSONSchema.integer, "stationId": JSONSchema.string,
+                    "connectorId": JSONSchema.integer, "chargingProfileId": JSONSchema.integer, "purpose": JSONSchema.string,
+                    "stackLevel": JSONSchema.integer, "transactionId": JSONSchema.integer, "profile": JSONSchema.anyObject,
+                    "status": JSONSchema.oneOf(ChargingProfileStatus.self), "chargerAnswer": JSONSchema.string,
+                    "source": JSONSchema.oneOf(["operator", "load-management", "passthrough"]),
+                    "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime, "endedAt": JSONSchema.dateTime,
+                ],
+                required: [
+                    "id", "stationId", "connectorId", "chargingProfileId", "purpose", "stackLevel", "profile", "status", "source",
+                    "createdAt", "updatedAt",
+                ]),
+            "SiteAllocation": JSONSchema.object(
+                [
+                    "siteId": JSONSchema.string, "maxPowerKw": JSONSchema.number, "allocatedW": JSONSchema.integer,
+                    "connectors": JSONSchema.array(
+                        JSONSchema.object(
+                            [
+                                "stationId": JSONSchema.string, "connectorId": JSONSchema.integer,
+                                "transactionId": JSONSchema.integer, "limitW": JSONSchema.integer,
+                                "acknowledgedLimitW": JSONSchema.integer,
+                                "state": JSONSchema.oneOf(["charging", "paused", "ignoring"]),
+                                "reportedPowerW": JSONSchema.integer, "updatedAt": JSONSchema.dateTime,
+                            ], required: ["stationId", "connectorId", "transactionId", "limitW", "state", "updatedAt"])),
+                ], required: ["siteId", "allocatedW", "connectors"]),
+            "StationJob": JSONSchema.object(
+                [
+                    "id": JSONSchema.string, "version": JSONSchema.integer, "stationId": JSONSchema.string,
+                    "kind": JSONSchema.oneOf(StationJobKind.self), "requestId": JSONSchema.integer, "location": JSONSchema.string,
+                    "status": JSONSchema.string,
+                    "history": JSONSchema.array(
+                        JSONSchema.object(["status": JSONSchema.string, "at": JSONSchema.dateTime], required: ["status", "at"])),
+                    "chargerAnswer": JSONSchema.string, "fileName": JSONSchema.string, "failed": JSONSchema.boolean,
+                    "uploadExpiresAt": JSONSchema.dateTime, "uploadBytes": JSONSchema.integer, "uploadedAt": JSONSchema.dateTime,
+                    "createdBy": JSONSchema.string, "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
+                    "finishedAt": JSONSchema.dateTime,
+                ], required: ["id", "stationId", "kind", "location", "status", "history", "failed", "createdAt", "updatedAt"]),
+            "FirmwareRequest": JSONSchema.object(
+                [
+                    "location": JSONSchema.string(1, 512), "retrieveAt": JSONSchema.dateTime,
+                    "retries": JSONSchema.integer(0, 100), "retryIntervalSeconds": JSONSchema.integer(0, 86_400),
+                ], required: ["location", "retrieveAt"]),
+            "SignedFirmwareRequest": JSONSchema.object(
+                [
+                    "location": JSONSchema.string(1, 512), "retrieveAt": JSONSchema.dateTime, "installAt": JSONSchema.dateTime,
+                    "signingCertificate": JSONSchema.string(1, 5500), "signature": JSONSchema.string(1, 800),
+                    "retries": JSONSchema.integer(0, 100), "retryIntervalSeconds": JSONSchema.integer(0, 86_400),
+                ], required: ["location", "retrieveAt", "signingCertificate", "signature"]),
+            "DiagnosticsRequest": JSONSchema.object([
+                "startTime": JSONSchema.dateTime, "stopTime": JSONSchema.dateTime, "retries": JSONSchema.integer(0, 100),
+                "retryIntervalSeconds": JSONSchema.integer(0, 86_400),
+            ]),
+            "LogRequest": JSONSchema.object(
+                [
+                    "logType": JSONSchema.oneOf(["DiagnosticsLog", "SecurityLog"]), "oldestTimestamp": JSONSchema.dateTime,
+                    "latestTimestamp": JSONSchema.dateTime, "retries": JSONSchema.integer(0, 100),
+                    "retryIntervalSeconds": JSONSchema.integer(0, 86_400),
+                ], required: ["logType"]),
+            "StationCertificates": JSONSchema.object(
+                [
+                    "items": JSONSchema.array(
+                        JSONSchema.object(
+                            [
+                                "id": JSONSchema.string, "version": JSONSchema.integer, "stationId": JSONSchema.string,
+                                "kind": JSONSchema.string, "status": JSONSchema.oneOf(StationCertificate.Status.self),
+                                "serialNumber": JSONSchema.string, "subject": JSONSchema.string, "issuer": JSONSchema.string,
+                                "notValidBefore": JSONSchema.dateTime, "notValidAfter": JSONSchema.dateTime, "pem": JSONSchema.string,
+                                "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
+                            ], required: ["id", "stationId", "kind", "status", "serialNumber", "notValidAfter", "pem"])),
+                    "installedIds": JSONSchema.array(JSONSchema.anyObject),
+                ], required: ["items", "installedIds"]),
+            "InstallCertificateRequest": JSONSchema.object(
+                [
+                    "certificateType": JSONSchema.oneOf(["CentralSystemRootCertificate", "ManufacturerRootCertificate"]),
+                    "certificate": JSONSchema.string(1, 5500),
+                ], required: ["certificateType", "certificate"]),
+            "SecurityEvent": JSONSchema.object(
+                [
+                    "id": JSONSchema.integer, "stationId": JSONSchema.string, "type": JSONSchema.string,
+                    "techInfo": JSONSchema.string, "occurredAt": JSONSchema.dateTime, "receivedAt": JSONSchema.dateTime,
+                    "critical": JSONSchema.boolean,
+                ], required: ["id", "stationId", "type", "occurredAt", "receivedAt", "critical"]),
+            "SendLocalListRequest": JSONSchema.object(
+                ["type": JSONSchema.oneOf(LocalListUpdateType.self)], required: ["type"]),
+            "LocalListOutcome": JSONSchema.object(
+                [
+                    "state": JSONSchema.nullable(
+                        JSONSchema.object(
+                            [
+                                "stationId": JSONSchema.string, "version": JSONSchema.integer,
+                                "confirmedVersion": JSONSchema.integer, "chargerVersion": JSONSchema.integer,
+                                "lastStatus": JSONSchema.string, "lastUpdateType": JSONSchema.oneOf(LocalListUpdateType.self),
+                                "lastSentAt": JSONSchema.dateTime, "stale": JSONSchema.boolean, "needsFull": JSONSchema.boolean,
+                                "entries": JSONSchema.integer, "updatedAt": JSONSchema.dateTime,
+                            ],
+                            required: ["stationId", "version", "stale", "needsFull", "entries", "updatedAt"])),
+                    "sent": JSONSchema.object(
+                        [
+                            "updateType": JSONSchema.oneOf(LocalListUpdateType.self), "listVersion": JSONSchema.integer,
+                            "entries": JSONSchema.integer, "status": JSONSchema.string,
+                        ], required: ["updateType", "listVersion", "entries", "status"]),
+                ]),
+            "DriverReservationRequest": JSONSchema.object(
+                [
+                    "stationId": JSONSchema.stationID, "connectorId": JSONSchema.integer(0, 100),
+                    "minutes": JSONSchema.integer(1, 1440),
+                ], required: ["stationId", "connectorId", "minutes"]),
         ]
     }
 
@@ -284,7 +441,7 @@ extension OpenAPIDocument {
                     "id": JSONSchema.string, "version": JSONSchema.integer, "userId": JSONSchema.string, "name": JSONSchema.string,
                     "email": JSONSchema.string, "phone": JSONSchema.string, "status": JSONSchema.oneOf(DriverStatus.self),
                     "membership": JSONSchema.oneOf(Membership.self), "vehicles": JSONSchema.array(JSONSchema.ref("Vehicle")),
-                    "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
+                    "priority": JSONSchema.integer, "createdAt": JSONSchema.dateTime, "updatedAt": JSONSchema.dateTime,
                 ], required: ["id", "version", "name", "email", "status", "membership", "vehicles", "createdAt", "updatedAt"]),
             "CreateDriverRequest": JSONSchema.input(
                 [
@@ -296,6 +453,7 @@ extension OpenAPIDocument {
                 "version": JSONSchema.integer, "name": JSONSchema.string(1, 200), "email": JSONSchema.email,
                 "phone": JSONSchema.string(3, 32), "status": JSONSchema.oneOf(DriverStatus.self),
                 "membership": JSONSchema.oneOf(Membership.self), "vehicles": vehicles,
+                "priority": JSONSchema.integer(-100, 100),
             ]),
             "IdTag": JSONSchema.object(
                 [
@@ -453,7 +611,7 @@ extension OpenAPIDocument {
             "Series": JSONSchema.object(
                 [
                     "from": JSONSchema.dateTime, "to": JSONSchema.dateTime, "groupBy": JSONSchema.oneOf(Granularity.self),
-                    "timeZone": JSONSchema.string, "stationId": JSONSchema.string,
+                    "timeZone": JSONSchema.string, "stationId": JSONSchema.string, "siteId": JSONSchema.string,
                     "buckets": JSONSchema.array(
                         JSONSchema.object(
                             [

@@ -9,6 +9,14 @@ enum AlertKind: String, Codable, Sendable, CaseIterable {
     case unknownTransaction = "unknown_transaction"
     /// A charger sent a meter reading, meter start/stop or clock outside the plausible range.
     case implausibleChargerData = "implausible_charger_data"
+    /// A firmware update (signed or not) failed to download, verify or install.
+    case firmwareFailed = "firmware_failed"
+    /// A diagnostics or log upload failed.
+    case uploadFailed = "upload_failed"
+    /// A charger reported a security event the security extension calls critical.
+    case securityEvent = "security_event"
+    /// A certificate installed on a charger ends within 30 days.
+    case certificateExpiring = "certificate_expiring"
 }
 
 enum AlertSeverity: String, Codable, Sendable, CaseIterable {

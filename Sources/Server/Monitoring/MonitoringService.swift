@@ -105,6 +105,12 @@ struct MonitoringService: ConnectorStatusRecording {
         publish(raised: raised, resolved: [])
     }
 
+    /// Raises `alert` (unless one with its condition is open) and tells the event stream.
+    func raise(_ alert: Alert) async throws {
+        let raised = try await database.write { try Self.raise(alert, in: $0) }
+        publish(raised: raised, resolved: [])
+    }
+
     /// A StopTransaction (or meter value) named a transaction we do not know.
     func unknownTransaction(stationID: String, transactionID: Int, at: Date) async throws {
         let raised = try await database.write { connection in

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OCPP
+import X509
 
 /// A command the operator's input does not allow, found before anything is sent.
 enum CommandError: DomainError {
@@ -39,6 +40,11 @@ enum CommandError: DomainError {
 struct ChargePointCommands: Sendable {
     let connections: ChargePointRegistry
     let stations: StationRepository
+    let reservations: ReservationRepository
+    let localLists: LocalListRepository
+    let chargingProfiles: ChargingProfileRepository
+    let jobs: StationJobRepository
+    let certificates: CertificateRepository
     let monitoring: MonitoringService
     let metrics: OCPPMetrics
     let logger: Logger
@@ -99,6 +105,24 @@ struct ChargePointCommands: Sendable {
         return try await send(action, request, to: stationID).json
     }
 
+    struct Rotation: Codable, Sendable {
+        /// The charger's answer to ChangeConfiguration.
+        var status: String
+        /// Whether the stored password is now the new key (the old one refused from now on).
+        var rotated: Bool
+    }
+
+    /// A new random AuthorizationKey (20 bytes as 40 hexadecimal characters) sent with
+    /// ChangeConfiguration; the stored password switches only when the charger accepts (the
+    /// effect below). The key is never returned or stored in the clear.
+    func rotateAuthorizationKey(of stationID: String) async throws -> Rotation {
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let response = try await send(OCPP16.ChangeConfiguration.self, .init(key: "AuthorizationKey", value: key), to: stationID)
+        return Rotation(
+            status: response.status.rawValue, rotated: response.status == .accepted || response.status == .rebootRequired)
+    }
+
     // MARK: Rules and effects per action
 
     /// Rules beyond the schema that hold on every path.
@@ -126,11 +150,71 @@ struct ChargePointCommands: Sendable {
         case (let request as OCPP16.ChangeAvailability.Request, let response as OCPP16.ChangeAvailability.Response):
             guard response.status == .accepted || response.status == .scheduled else { return }
             try await recordAvailability(stationID, connectorID: request.connectorId, operative: request.type == .operative)
+        case (let request as OCPP16.ReserveNow.Request, let response as OCPP16.ReserveNow.Response):
+            try await reservations.recordAnswer(
+                stationID: stationID, reservationID: request.reservationId, connectorID: request.connectorId, idTag: request.idTag,
+                parentIdTag: request.parentIdTag, expiresAt: request.expiryDate.date, answer: response.status.rawValue, at: now())
+        case (let request as OCPP16.CancelReservation.Request, let response as OCPP16.CancelReservation.Response):
+            try await reservations.recordCancel(
+                stationID: stationID, reservationID: request.reservationId, answer: response.status.rawValue, at: now())
+        case (let request as OCPP16.SetChargingProfile.Request, let response as OCPP16.SetChargingProfile.Response):
+            try await chargingProfiles.recordSetAnswer(
+                stationID: stationID, connectorID: request.connectorId, profile: request.csChargingProfiles,
+                answer: response.status.rawValue, at: now())
+        case (let request as OCPP16.ClearChargingProfile.Request, let response as OCPP16.ClearChargingProfile.Response):
+            guard response.status == .accepted else { return }
+            _ = try await chargingProfiles.recordClear(stationID: stationID, request, at: now())
+        case (let request as OCPP16.UpdateFirmware.Request, _ as OCPP16.UpdateFirmware.Response):
+            try await jobs.recordAnswer(
+                stationID: stationID, kind: .firmware, location: request.location, requestID: nil, answer: nil, fileName: nil, at: now())
+        case (let request as OCPP16.SignedUpdateFirmware.Request, let response as OCPP16.SignedUpdateFirmware.Response):
+            try await jobs.recordAnswer(
+                stationID: stationID, kind: .signedFirmware, location: request.firmware.location, requestID: request.requestId,
+                answer: response.status.rawValue, fileName: nil, at: now())
+        case (let request as OCPP16.GetDiagnostics.Request, let response as OCPP16.GetDiagnostics.Response):
+            try await jobs.recordAnswer(
+                stationID: stationID, kind: .diagnostics, location: Self.storedLocation(request.location), requestID: nil,
+                answer: nil, fileName: response.fileName, at: now())
+        case (let request as OCPP16.GetLog.Request, let response as OCPP16.GetLog.Response):
+            try await jobs.recordAnswer(
+                stationID: stationID, kind: .log, location: Self.storedLocation(request.log.remoteLocation),
+                requestID: request.requestId, answer: response.status.rawValue, fileName: response.filename, at: now())
+        case (let request as OCPP16.CertificateSigned.Request, let response as OCPP16.CertificateSigned.Response):
+            guard let leaf = Self.firstCertificatePEM(request.certificateChain) else { return }
+            try await certificates.recordAnswer(stationID: stationID, pem: leaf, accepted: response.status == .accepted, at: now())
+        case (let request as OCPP16.InstallCertificate.Request, let response as OCPP16.InstallCertificate.Response):
+            guard let pem = Self.firstCertificatePEM(request.certificate) else { return }
+            try await certificates.recordAnswer(stationID: stationID, pem: pem, accepted: response.status == .accepted, at: now())
+        case (let request as OCPP16.DeleteCertificate.Request, let response as OCPP16.DeleteCertificate.Response):
+            guard response.status == .accepted else { return }
+            try await certificates.recordDeleted(stationID: stationID, serialNumber: request.certificateHashData.serialNumber, at: now())
+        case (let request as OCPP16.GetInstalledCertificateIds.Request, let response as OCPP16.GetInstalledCertificateIds.Response):
+            try await certificates.recordInstalledIDs(
+                stationID: stationID, certificateType: request.certificateType.rawValue,
+                response.status == .accepted ? response.certificateHashData ?? [] : [], at: now())
+        case (let request as OCPP16.SendLocalList.Request, let response as OCPP16.SendLocalList.Response):
+            let (updateType, changes) = LocalListService.changes(of: request)
+            try await localLists.recordAnswer(
+                stationID: stationID, listVersion: request.listVersion, updateType: updateType, changes: changes,
+                status: response.status.rawValue, at: now())
+        case (_ as OCPP16.GetLocalListVersion.Request, let response as OCPP16.GetLocalListVersion.Response):
+            try await localLists.recordChargerVersion(stationID: stationID, version: response.listVersion, at: now())
         case (_ as OCPP16.GetConfiguration.Request, let response as OCPP16.GetConfiguration.Response):
             try await keepConfiguration(stationID, (response.configurationKey ?? []).map { ($0.key, $0.value ?? "") })
         default:
             break
         }
+    }
+
+    /// The first certificate of a PEM chain, as stored (re-encoded, so whitespace does not matter).
+    static func firstCertificatePEM(_ chain: String) -> String? {
+        guard let end = chain.range(of: "-----END CERTIFICATE-----") else { return nil }
+        return try? Certificate(pemEncoded: String(chain[..<end.upperBound])).serializeAsPEM().pemString
+    }
+
+    /// An upload location as jobs keep it: without our upload URL's token.
+    static func storedLocation(_ location: String) -> String {
+        OCPPSecretRedaction.urlWithoutUploadToken(location) ?? location
     }
 
     static func isAuthorizationKey(_ key: String) -> Bool {

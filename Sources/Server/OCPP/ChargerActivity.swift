@@ -40,6 +40,12 @@ struct ChargerActivity: Sendable {
     let sessions: SessionService
     let monitoring: MonitoringService
     let authorizer: IdTagAuthorizer
+    let reservations: ReservationRepository
+    let chargingProfiles: ChargingProfileRepository
+    /// Tells load management of sessions that start, stop or change status.
+    let load: LoadSignal
+    /// Firmware, upload and security reports.
+    let jobs: StationJobReports
     let recorder: OCPPRecorder
     let now: @Sendable () -> Date
 
@@ -72,14 +78,6 @@ struct ChargerActivity: Sendable {
         try await authorizer.authorize(idTag, forStartTransaction: false)
     }
 
-    func diagnosticsStatus(stationID: String, _ status: String) async throws {
-        _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { $0.diagnosticsStatus = status }
-    }
-
-    func firmwareStatus(stationID: String, _ status: String) async throws {
-        _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { $0.firmwareStatus = status }
-    }
-
     /// A connector's new status; `errorCode` nil when there is no error.
     func statusChanged(
         stationID: String, connectorID: Int, status: ConnectorStatus, errorCode: String?, info: String?,
@@ -109,6 +107,8 @@ struct ChargerActivity: Sendable {
                     connector.status = status
                     connector.errorCode = errorCode
                 }
+                // A car that suspends or resumes charging frees or takes back its share of the site.
+                load.stationChanged(stationID)
                 return
             } catch StationError.connectorNotFound {
                 // A connector the station record does not list: the change is still kept in the history.
@@ -118,9 +118,10 @@ struct ChargerActivity: Sendable {
     }
 
     /// Starts a session. Always returns a transaction id, for a refused tag too, so the charger's
-    /// StopTransaction matches; a retried start is answered as the first time.
+    /// StopTransaction matches; a retried start is answered as the first time. An accepted start
+    /// uses the reservation it names, or one held on that connector for the tag or its parent.
     func transactionStarted(
-        stationID: String, connectorID: Int, idTag: String, meterStartWh: Int, reportedAt: Date
+        stationID: String, connectorID: Int, idTag: String, meterStartWh: Int, reportedAt: Date, reservationID: Int? = nil
     ) async throws -> (transactionID: Int, info: IdTagInfo) {
         let time = chargerTime(reportedAt)
         let meterStart = Int64(meterStartWh)
@@ -134,6 +135,13 @@ struct ChargerActivity: Sendable {
         if !outcome.created {
             // A retried start: answer as the first time, whatever the tag's count says now.
             info.status = outcome.session.status == .rejected ? (info.status == .accepted ? .invalid : info.status) : .accepted
+        }
+        if outcome.created, outcome.session.status == .active {
+            try await reservations.markUsed(
+                stationID: stationID, connectorID: connectorID, idTag: idTag, parentIdTag: info.parentIdTag,
+                reservationID: reservationID, sessionID: outcome.session.id, transactionID: outcome.session.transactionId,
+                at: now())
+            load.stationChanged(stationID)
         }
         if outcome.created {
             for flag in flags {
@@ -160,6 +168,8 @@ struct ChargerActivity: Sendable {
             .transaction(transactionID), meterStopWh: meterStop, stoppedAt: time.at, reason: reason ?? "Local",
             flags: time.flag.map { [$0] } ?? [])
         if let session {
+            try await chargingProfiles.endTransaction(stationID: stationID, transactionID: transactionID, at: now())
+            load.stationChanged(stationID)
             for flag in session.flags where flag.blocksInvoicing {
                 try await monitoring.implausibleChargerData(
                     stationID: stationID, transactionID: transactionID, problem: flag,

@@ -5,7 +5,8 @@ import OCPP
 /// request) and maps between the 1.6 types and the version-neutral `ChargerActivity`.
 enum OCPP16Handlers {
     static func registry(
-        activity: ChargerActivity, dataTransfer: DataTransferRegistry, heartbeatInterval: Int
+        activity: ChargerActivity, dataTransfer: DataTransferRegistry, heartbeatInterval: Int,
+        certificates: CertificateService? = nil
     ) -> OCPPHandlerRegistry {
         var registry = OCPPHandlerRegistry(subprotocol: OCPP16.subprotocol, actions: OCPP16.allActions)
         let now = activity.now
@@ -41,7 +42,7 @@ enum OCPP16Handlers {
         registry.register(OCPP16.StartTransaction.self) { request, call in
             let (transactionID, info) = try await activity.transactionStarted(
                 stationID: call.stationID, connectorID: request.connectorId, idTag: request.idTag,
-                meterStartWh: request.meterStart, reportedAt: request.timestamp.date)
+                meterStartWh: request.meterStart, reportedAt: request.timestamp.date, reservationID: request.reservationId)
             return OCPP16.StartTransaction.Response(idTagInfo: try idTagInfo(info), transactionId: transactionID)
         }
         registry.register(OCPP16.MeterValues.self) { request, call in
@@ -66,20 +67,35 @@ enum OCPP16Handlers {
             return OCPP16.DataTransfer.Response(status: try convert(status), data: data)
         }
         registry.register(OCPP16.DiagnosticsStatusNotification.self) { request, call in
-            try await activity.diagnosticsStatus(stationID: call.stationID, request.status.rawValue)
+            try await activity.jobs.uploadStatus(stationID: call.stationID, request.status.rawValue, kind: .diagnostics)
             return OCPP16.DiagnosticsStatusNotification.Response()
         }
         registry.register(OCPP16.FirmwareStatusNotification.self) { request, call in
-            try await activity.firmwareStatus(stationID: call.stationID, request.status.rawValue)
+            try await activity.jobs.firmwareStatus(stationID: call.stationID, request.status.rawValue)
             return OCPP16.FirmwareStatusNotification.Response()
         }
         registry.register(OCPP16.SignedFirmwareStatusNotification.self) { request, call in
-            try await activity.firmwareStatus(stationID: call.stationID, request.status.rawValue)
+            try await activity.jobs.firmwareStatus(
+                stationID: call.stationID, request.status.rawValue, requestID: request.requestId, signed: true)
             return OCPP16.SignedFirmwareStatusNotification.Response()
         }
-        // Kept in the message log, which is where operators look for them.
-        registry.register(OCPP16.SecurityEventNotification.self) { _, _ in OCPP16.SecurityEventNotification.Response() }
-        registry.register(OCPP16.LogStatusNotification.self) { _, _ in OCPP16.LogStatusNotification.Response() }
+        registry.register(OCPP16.LogStatusNotification.self) { request, call in
+            try await activity.jobs.uploadStatus(
+                stationID: call.stationID, request.status.rawValue, kind: .log, requestID: request.requestId)
+            return OCPP16.LogStatusNotification.Response()
+        }
+        if let certificates {
+            // Answered first; CertificateSigned follows once the charger has its answer.
+            registry.register(OCPP16.SignCertificate.self) { request, call in
+                let (accepted, followUp) = await certificates.signRequest(stationID: call.stationID, csr: request.csr)
+                return HandlerReply(.init(status: accepted ? .accepted : .rejected), afterReply: followUp)
+            }
+        }
+        registry.register(OCPP16.SecurityEventNotification.self) { request, call in
+            try await activity.jobs.securityEvent(
+                stationID: call.stationID, type: request.type, occurredAt: request.timestamp.date, techInfo: request.techInfo)
+            return OCPP16.SecurityEventNotification.Response()
+        }
         return registry
     }
 

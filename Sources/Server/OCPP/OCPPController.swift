@@ -31,7 +31,7 @@ struct OCPPController {
                 payload = parsed
             }
             try await requireStation(id)
-            let answer = try await mapCallErrors(station: id, action: action) {
+            let answer = try await Self.mapCallErrors(station: id, action: action) {
                 try await ocpp.commands.passthrough(action, payload: payload, to: id)
             }
             return JSONReply(
@@ -72,6 +72,14 @@ struct OCPPController {
             let answer = try await typedCommand("remote-stop", station: session.stationId, input: CommandInput(sessionId: sessionID))
             return JSONReply(status: .ok, headers: [:], data: Data(JSONWriter.bytes(answer))).response
         }
+        router.post("/api/v1/stations/{id}/credentials/rotate") { _, context in
+            let id = try context.parameters.require("id")
+            try await requireStation(id)
+            let answer = try await Self.mapCallErrors(station: id, action: "ChangeConfiguration") {
+                try await ocpp.commands.rotateAuthorizationKey(of: id)
+            }
+            return try jsonResponse(answer)
+        }
         router.get("/api/v1/stations/{id}/ocpp-log") { request, context in
             let id = try context.parameters.require("id")
             var limit = 50
@@ -89,7 +97,7 @@ struct OCPPController {
     /// The typed commands, as `POST /stations/{id}/commands/{command}` names them.
     static let commands = [
         "remote-start", "remote-stop", "reset", "unlock", "change-availability", "get-configuration",
-        "change-configuration", "clear-cache", "trigger-message",
+        "change-configuration", "clear-cache", "trigger-message", "extended-trigger-message", "get-local-list-version",
     ]
 
     struct ChargingStart: Decodable, Sendable {
@@ -118,6 +126,8 @@ struct OCPPController {
         var key: String?
         var value: String?
         var message: String?
+        /// remote-start: a TxProfile for the transaction it starts (OCPP `chargingProfile`).
+        var chargingProfile: JSONValue?
     }
 
     private func requireStation(_ stationID: String) async throws {
@@ -126,7 +136,7 @@ struct OCPPController {
 
     /// Runs a call and maps what can go wrong with a charger onto HTTP: 409 (not connected),
     /// 503 (queue full), 504 (no answer in time), 502 (a CALLERROR, or an answer that breaks its schema).
-    private func mapCallErrors<T>(station stationID: String, action: String, _ body: () async throws -> T) async throws -> T {
+    static func mapCallErrors<T>(station stationID: String, action: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as OutboundCallError {
@@ -165,9 +175,29 @@ struct OCPPController {
     private func send<Action: OCPPAction>(_ action: Action.Type, _ request: Action.Request, to stationID: String) async throws
         -> JSONValue
     {
-        try await mapCallErrors(station: stationID, action: Action.name) {
+        try await Self.mapCallErrors(station: stationID, action: Action.name) {
             try await ocpp.commands.send(action, request, to: stationID).json
         }
+    }
+
+    /// A remote start's profile: a TxProfile without a transaction (the charger gives it the one it
+    /// starts), by the schema and OCPP's rules for schedules.
+    static func remoteStartProfile(_ json: JSONValue, validator: inout Validator)
+        -> OCPP16.RemoteStartTransaction.Request.ChargingProfile?
+    {
+        let profile: OCPP16.RemoteStartTransaction.Request.ChargingProfile
+        let checked: ChargingProfileRules.Profile
+        do throws(OCPPValidationError) {
+            profile = try .init(json: json)
+            checked = try .init(json: profile.json)
+        } catch {
+            validator.fail("chargingProfile" + (error.path.isEmpty ? "" : "." + error.path), error.reason)
+            return nil
+        }
+        validator.check(profile.chargingProfilePurpose == .txProfile, "chargingProfile.chargingProfilePurpose", "must be TxProfile")
+        validator.check(profile.transactionId == nil, "chargingProfile.transactionId", "is given by the charger to the transaction it starts")
+        for problem in ChargingProfileRules.scheduleProblems(checked) { validator.fail(problem.field, problem.message) }
+        return profile
     }
 
     /// Validates and sends one of the typed commands; the dashboard sends its commands through here too.
@@ -203,10 +233,12 @@ struct OCPPController {
         case "remote-start":
             let connectorID = connector()
             validator.check(input.idTag.map(IdTag.isValid) ?? false, "idTag", "is required: 1–20 printable ASCII characters")
+            let profile = input.chargingProfile.flatMap { Self.remoteStartProfile($0, validator: &validator) }
             try validator.throwIfInvalid()
             try refuseWhilePending()
             return try await send(
-                OCPP16.RemoteStartTransaction.self, .init(connectorId: connectorID!, idTag: input.idTag!), to: stationID)
+                OCPP16.RemoteStartTransaction.self, .init(connectorId: connectorID!, idTag: input.idTag!, chargingProfile: profile),
+                to: stationID)
         case "remote-stop":
             guard let sessionID = input.sessionId else { throw APIError.validation(field: "sessionId", "is required") }
             guard let session = try await sessions.session(sessionID), session.stationId == stationID, session.status == .active
@@ -239,6 +271,15 @@ struct OCPPController {
             return try await send(OCPP16.ChangeConfiguration.self, .init(key: input.key!, value: input.value!), to: stationID)
         case "clear-cache":
             return try await send(OCPP16.ClearCache.self, .init(), to: stationID)
+        case "extended-trigger-message":
+            let message = required(
+                input.message, as: OCPP16.ExtendedTriggerMessage.Request.MessageTriggerEnumType.self, field: "message")
+            let connectorID = input.connectorId == nil ? nil : connector()
+            try validator.throwIfInvalid()
+            return try await send(
+                OCPP16.ExtendedTriggerMessage.self, .init(requestedMessage: message!, connectorId: connectorID), to: stationID)
+        case "get-local-list-version":
+            return try await send(OCPP16.GetLocalListVersion.self, .init(), to: stationID)
         case "trigger-message":
             let message = required(input.message, as: OCPP16.TriggerMessage.Request.RequestedMessage.self, field: "message")
             let connectorID = input.connectorId == nil ? nil : connector()

@@ -107,12 +107,25 @@ enum OCPPSecretRedaction {
             return (.array(result), changed)
         case .string(let text):
             if containsPrivateKey(text) { return (.string(placeholder), true) }
-            if let withoutPassword = urlWithoutPassword(text) { return (.string(withoutPassword), true) }
-            return (value, false)
+            let withoutPassword = urlWithoutPassword(text) ?? text
+            let withoutToken = urlWithoutUploadToken(withoutPassword) ?? withoutPassword
+            return withoutToken == text ? (value, false) : (.string(withoutToken), true)
         default:
             return (value, false)
         }
     }
+
+    /// Our upload URL's single-use token (`…/api/v1/uploads/TOKEN` → `…/api/v1/uploads/[redacted]`):
+    /// GetDiagnostics and GetLog carry it to the charger; the log keeps the URL without it.
+    static func urlWithoutUploadToken(_ text: String) -> String? {
+        guard let path = text.range(of: uploadPath), text[path.upperBound...].first.map({ $0 != "[" }) ?? false else {
+            return nil
+        }
+        let tokenEnd = text[path.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
+        return String(text[..<path.upperBound]) + placeholder + String(text[tokenEnd...])
+    }
+
+    static let uploadPath = "/api/v1/uploads/"
 
     /// `ftp://user:secret@host/path` → `ftp://user:[redacted]@host/path`; nil when there is no password.
     static func urlWithoutPassword(_ text: String) -> String? {

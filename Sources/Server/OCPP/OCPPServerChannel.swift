@@ -7,7 +7,9 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOSSL
 import NIOWebSocket
+import X509
 
 /// What to do with a WebSocket upgrade request on `/ocpp/{id}`.
 enum OCPPUpgradeDecision: Sendable {
@@ -16,6 +18,22 @@ enum OCPPUpgradeDecision: Sendable {
     case accept(OCPPAcceptance)
     /// Refuse with this status — 400 (no `ocpp1.6`), 401 (Basic auth), 404 (unknown charger).
     case refuse(HTTPResponse.Status, HTTPFields, String)
+}
+
+/// How a connection reached us: over TLS or not, and the common name of the client certificate
+/// it presented (already verified against the client CA by the TLS handshake).
+struct ConnectionSecurity: Sendable, Equatable {
+    var tls: Bool
+    var clientCommonName: String?
+
+    static let plain = ConnectionSecurity(tls: false, clientCommonName: nil)
+
+    /// Read off a channel whose TLS handshake is done (on its event loop).
+    static func of(_ channel: any Channel) -> ConnectionSecurity {
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else { return .plain }
+        let certificate = handler.peerCertificate.flatMap { try? Certificate(derEncoded: $0.toDERBytes()) }
+        return ConnectionSecurity(tls: true, clientCommonName: certificate.flatMap { CertificateAuthority.commonName(of: $0.subject) })
+    }
 }
 
 /// A charger let in: the subprotocol is echoed exactly as the charger spelled it (strict clients
@@ -32,7 +50,7 @@ struct OCPPAcceptance: Sendable {
 /// Every connection is counted by `limiter`, and until it upgrades `HTTPConnectionGuard` bounds its
 /// header, idle time and malformed input; an OCPP WebSocket has its own ping/pong instead.
 struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
-    typealias Decide = @Sendable (HTTPRequestHead) async -> OCPPUpgradeDecision
+    typealias Decide = @Sendable (HTTPRequestHead, ConnectionSecurity) async -> OCPPUpgradeDecision
     /// Puts the charger's handler on the upgraded channel (on its event loop, before any frame is read).
     typealias Attach = @Sendable (any Channel, OCPPAcceptance, Logger) throws -> ChargePointConnection
     /// Registers the connection and sees to its end; returns once it is registered.
@@ -53,6 +71,8 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
     let limits: HTTPConnectionLimits
     let limiter: ConnectionLimiter
     let maxFrameSize: Int
+    /// HTTPS and WSS on this port when set.
+    let tls: NIOSSLContext?
     let decide: Decide
     let attach: Attach
     let connected: Connected
@@ -68,6 +88,9 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
         }
         return channel.eventLoop.makeCompletedFuture {
             // Set while deciding, read when the upgrade is refused; both on this channel's loop.
+            if let tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            }
             let refusal = NIOLockedValueBox<(HTTPResponse.Status, HTTPFields, String)?>(nil)
             let accepted = NIOLockedValueBox<OCPPAcceptance?>(nil)
             let guardHandler = HTTPConnectionGuard(
@@ -77,8 +100,9 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                    let security = ConnectionSecurity.of(channel)
                     promise.completeWithTask {
-                        switch await decide(head) {
+                        switch await decide(head, security) {
                         case .notOCPP:
                             return nil
                         case .accept(let acceptance):
@@ -106,7 +130,7 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -160,13 +184,13 @@ struct OCPPServerChannel: ServerChildChannel, HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with OCPP WebSocket upgrades on the same port.
     static func ocpp(
-        limits: HTTPConnectionLimits, maxFrameSize: Int, decide: @escaping OCPPServerChannel.Decide,
+        limits: HTTPConnectionLimits, maxFrameSize: Int, tls: NIOSSLContext? = nil, decide: @escaping OCPPServerChannel.Decide,
         attach: @escaping OCPPServerChannel.Attach, connected: @escaping OCPPServerChannel.Connected
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             OCPPServerChannel(
                 responder: responder, limits: limits, limiter: ConnectionLimiter(maximum: limits.maxConnections),
-                maxFrameSize: maxFrameSize, decide: decide, attach: attach, connected: connected)
+                maxFrameSize: maxFrameSize, tls: tls, decide: decide, attach: attach, connected: connected)
         }
     }
 }

@@ -38,7 +38,7 @@ struct OCPPService: Sendable {
 
     /// Who may open `/ocpp/{id}`: a known station (404 otherwise, unless auto-registration is
     /// on), with its Basic-auth password if it has one (401), offering a subprotocol we speak (400).
-    func decide(_ head: HTTPRequestHead) async -> OCPPUpgradeDecision {
+    func decide(_ head: HTTPRequestHead, security: ConnectionSecurity = .plain) async -> OCPPUpgradeDecision {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard path.hasPrefix("/ocpp/") else { return .notOCPP }
         let raw = String(path.dropFirst("/ocpp/".count))
@@ -61,12 +61,18 @@ struct OCPPService: Sendable {
             _ = try? await stations.create(created, connectors: [])
             known = created
         }
-        if let hash = known?.passwordHash {
+        if let refusal = Self.securityRefusal(profile: known?.securityProfile ?? 0, identity: identity, security: security) {
+            return refusal
+        }
+        // Security profile 3 authenticates with the client certificate; the others with Basic auth.
+        if let hash = known?.passwordHash, security.clientCommonName != identity {
             guard let password = Self.basicPassword(head.headers["Authorization"].first, user: identity),
                 ChargePointPassword.verify(password, against: hash)
             else {
                 return .refuse(.unauthorized, [.wwwAuthenticate: "Basic realm=\"OCPP\", charset=\"UTF-8\""], "Basic authentication required")
             }
+        } else if known?.passwordHash == nil, (1...2).contains(known?.securityProfile ?? 0) {
+            return .refuse(.unauthorized, [:], "security profile \(known?.securityProfile ?? 0) needs a password; none is set")
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -81,6 +87,21 @@ struct OCPPService: Sendable {
             case .rejected: .rejected
             }
         return .accept(OCPPAcceptance(chargePointID: identity, subprotocol: token, registration: registration))
+    }
+
+    /// Whether the connection is below the station's security profile: 2 needs TLS, 3 needs TLS and
+    /// a client certificate of this charge point. A certificate of another charge point is always refused.
+    static func securityRefusal(profile: Int, identity: String, security: ConnectionSecurity) -> OCPPUpgradeDecision? {
+        if let name = security.clientCommonName, name != identity {
+            return .refuse(.forbidden, [:], "the client certificate is for \(name), not \(identity)")
+        }
+        if profile >= 2 && !security.tls {
+            return .refuse(.forbidden, [:], "charge point \(identity) must connect over TLS (security profile \(profile))")
+        }
+        if profile >= 3 && security.clientCommonName != identity {
+            return .refuse(.forbidden, [:], "charge point \(identity) must present its client certificate (security profile 3)")
+        }
+        return nil
     }
 
     static func basicPassword(_ header: String?, user: String) -> String? {

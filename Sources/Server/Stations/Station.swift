@@ -35,6 +35,9 @@ struct Station: TableRecord, Encodable {
     var ocppVersion: String
     var registration: RegistrationStatus
     var tariffId: String?
+    var siteId: String?
+    /// OCPP security profile 0–3: 1 Basic auth, 2 TLS and Basic auth, 3 TLS and a client certificate.
+    var securityProfile: Int = 0
     var online: Bool
     var lastSeenAt: Date?
     var vendor: String?
@@ -59,7 +62,7 @@ struct Station: TableRecord, Encodable {
     /// Everything but the password hash goes on the wire.
     private enum CodingKeys: String, CodingKey {
         case id, version, name, operatorId, address, latitude, longitude, status, ocppVersion, registration, tariffId
-        case online, lastSeenAt, vendor, model, serialNumber, firmwareVersion, chargeBoxSerialNumber, iccid, imsi
+        case siteId, securityProfile, online, lastSeenAt, vendor, model, serialNumber, firmwareVersion, chargeBoxSerialNumber, iccid, imsi
         case meterType, meterSerialNumber, lastBootAt, diagnosticsStatus, firmwareStatus, configuration, createdAt
         case updatedAt
     }
@@ -69,7 +72,7 @@ struct Station: TableRecord, Encodable {
         "name", "operator_id", "address", "latitude", "longitude", "status", "ocpp_version", "registration",
         "tariff_id", "online", "last_seen_at", "vendor", "model", "serial_number", "firmware_version",
         "password_hash", "charge_box_serial_number", "iccid", "imsi", "meter_type", "meter_serial_number", "last_boot_at",
-        "diagnostics_status", "firmware_status", "configuration", "created_at", "updated_at",
+        "diagnostics_status", "firmware_status", "configuration", "created_at", "updated_at", "site_id", "security_profile",
     ]
     static let sortableColumns = ["name", "created_at"]
     static let defaultSort = SortKey("id")
@@ -83,7 +86,7 @@ struct Station: TableRecord, Encodable {
             meterType.sqlValue, meterSerialNumber.sqlValue, lastBootAt.sqlValue, diagnosticsStatus.sqlValue,
             firmwareStatus.sqlValue,
             configuration.map(SQLValue.json) ?? .null,
-            createdAt.sqlValue, updatedAt.sqlValue,
+            createdAt.sqlValue, updatedAt.sqlValue, siteId.sqlValue, securityProfile.sqlValue,
         ]
     }
 
@@ -110,6 +113,8 @@ struct Station: TableRecord, Encodable {
         ocppVersion = try row.get("ocpp_version")
         registration = try row.decode("registration")
         tariffId = try row.get("tariff_id")
+        siteId = try row.get("site_id")
+        securityProfile = try row.get("security_profile")
         online = try row.get("online")
         lastSeenAt = try row.get("last_seen_at")
         vendor = try row.get("vendor")

@@ -3,6 +3,7 @@ enum StationError: DomainError {
     case connectorNotFound(stationID: String, connectorID: Int)
     case duplicateConnector(stationID: String, connectorID: Int)
     case unknownTariff(String)
+    case unknownSite(String)
     /// A change would leave one of latitude and longitude set without the other.
     case incompleteCoordinates
 
@@ -10,13 +11,14 @@ enum StationError: DomainError {
         switch self {
         case .connectorNotFound: .notFound
         case .duplicateConnector: .conflict
-        case .unknownTariff, .incompleteCoordinates: .invalid
+        case .unknownTariff, .unknownSite, .incompleteCoordinates: .invalid
         }
     }
 
     var fields: [FieldError] {
         switch self {
         case .unknownTariff(let id): [FieldError(field: "tariffId", message: "no tariff \(id)")]
+        case .unknownSite(let id): [FieldError(field: "siteId", message: "no site \(id)")]
         case .incompleteCoordinates: [FieldError(field: "latitude", message: "latitude and longitude are set together")]
         default: []
         }
@@ -27,6 +29,7 @@ enum StationError: DomainError {
         case .connectorNotFound(let station, let connector): "station \(station) has no connector \(connector)"
         case .duplicateConnector(let station, let connector): "station \(station) already has a connector \(connector)"
         case .unknownTariff(let id): "tariffId: no tariff \(id)"
+        case .unknownSite(let id): "siteId: no site \(id)"
         case .incompleteCoordinates: "latitude: latitude and longitude are set together"
         }
     }

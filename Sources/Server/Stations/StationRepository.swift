@@ -5,6 +5,7 @@ import Storage
 struct StationQuery: Sendable {
     var status: StationStatus?
     var online: Bool?
+    var siteID: String?
     var connectorType: ConnectorType?
     var minPowerKw: Double?
     var availableOnly = false
@@ -15,6 +16,7 @@ struct StationQuery: Sendable {
         var filter = QueryFilter()
         if let status { filter.equals("status", status.rawValue) }
         if let online { filter.equals("online", online) }
+        if let siteID { filter.equals("site_id", siteID) }
         if let connectorType {
             filter.add(
                 "EXISTS (SELECT 1 FROM connectors c WHERE c.station_id = stations.id AND c.type = ?)",
@@ -61,6 +63,7 @@ struct StationRepository: Sendable {
     func create(_ station: Station, connectors: [Connector]) async throws -> StationView {
         try await database.write { connection in
             try Self.requireTariff(station.tariffId, in: connection)
+            try Self.requireSite(station.siteId, in: connection)
             let stored = try TableStore<Station>.insert(station, into: connection)
             for connector in connectors { try Self.insert(connector, station: station.id, in: connection) }
             return StationView(stored, connectors: try Self.connectors(of: station.id, in: connection))
@@ -84,9 +87,10 @@ struct StationRepository: Sendable {
                 throw RecordNotFoundError(table: "stations", id: id)
             }
             let version = expectedVersion ?? station.version
-            let tariffBefore = station.tariffId
+            let (tariffBefore, siteBefore) = (station.tariffId, station.siteId)
             try change(&station)
             if station.tariffId != tariffBefore { try Self.requireTariff(station.tariffId, in: connection) }
+            if station.siteId != siteBefore { try Self.requireSite(station.siteId, in: connection) }
             station.updatedAt = now
             _ = try TableStore<Station>.update(station, expectedVersion: version, in: connection)
             return try Self.view(id, in: connection)!
@@ -116,10 +120,18 @@ struct StationRepository: Sendable {
             let online = try connection.queryFirst(
                 "SELECT count(*) FROM stations WHERE online = 1 AND status != 'decommissioned'"
             ) { try $0.get(0, as: Int.self) } ?? 0
+            // An available connector that a charger accepted a reservation for is not free, whether
+            // or not the charger reported it as Reserved.
             let connectorCounts = try connection.query(
                 """
-                SELECT c.status, count(*) AS n FROM connectors c JOIN stations s ON s.id = c.station_id
-                WHERE s.status != 'decommissioned' GROUP BY c.status
+                SELECT CASE
+                    WHEN c.status = 'Available' AND EXISTS (
+                        SELECT 1 FROM reservations r
+                        WHERE r.station_id = c.station_id AND r.connector_id = c.connector_id AND r.status = 'active')
+                    THEN 'Reserved' ELSE c.status END AS status,
+                    count(*) AS n
+                FROM connectors c JOIN stations s ON s.id = c.station_id
+                WHERE s.status != 'decommissioned' GROUP BY 1
                 """
             ) { (try $0.get("status", as: String.self), try $0.get("n", as: Int.self)) }
             var byStatus = Dictionary(uniqueKeysWithValues: StationStatus.allCases.map { ($0.rawValue, 0) })
@@ -192,6 +204,11 @@ struct StationRepository: Sendable {
         guard try TableStore<Tariff>.fetch(id, from: connection) != nil else {
             throw StationError.unknownTariff(id)
         }
+    }
+
+    private static func requireSite(_ id: String?, in connection: Connection) throws {
+        guard let id else { return }
+        guard try TableStore<Site>.fetch(id, from: connection) != nil else { throw StationError.unknownSite(id) }
     }
 
     static func view(_ id: String, in connection: Connection) throws -> StationView? {

@@ -29,6 +29,8 @@ struct StationsController {
         var registration: String?
         var ocppVersion: String?
         var tariffId: String?
+        var siteId: String?
+        var securityProfile: Int?
         var connectors: [ConnectorInput]?
     }
 
@@ -42,16 +44,19 @@ struct StationsController {
         var status: String?
         var registration: String?
         var tariffId: FieldUpdate<String>
+        var siteId: FieldUpdate<String>
+        var securityProfile: Int?
 
         enum CodingKeys: String, CodingKey {
-            case version, name, operatorId, address, latitude, longitude, status, registration, tariffId
+            case version, name, operatorId, address, latitude, longitude, status, registration, tariffId, siteId
+            case securityProfile
         }
 
         init(
             version: Int64? = nil, name: String? = nil, operatorId: FieldUpdate<String> = .unchanged,
             address: FieldUpdate<String> = .unchanged, latitude: FieldUpdate<Double> = .unchanged,
             longitude: FieldUpdate<Double> = .unchanged, status: String? = nil, registration: String? = nil,
-            tariffId: FieldUpdate<String> = .unchanged
+            tariffId: FieldUpdate<String> = .unchanged, siteId: FieldUpdate<String> = .unchanged
         ) {
             self.version = version
             self.name = name
@@ -62,6 +67,7 @@ struct StationsController {
             self.status = status
             self.registration = registration
             self.tariffId = tariffId
+            self.siteId = siteId
         }
 
         init(from decoder: any Decoder) throws {
@@ -75,6 +81,8 @@ struct StationsController {
             status = try container.decodeIfPresent(String.self, forKey: .status)
             registration = try container.decodeIfPresent(String.self, forKey: .registration)
             tariffId = try container.update(String.self, forKey: .tariffId)
+            siteId = try container.update(String.self, forKey: .siteId)
+            securityProfile = try container.decodeIfPresent(Int.self, forKey: .securityProfile)
         }
     }
 
@@ -206,12 +214,13 @@ struct StationsController {
         var validator = Validator()
         Self.validateText(
             name: body.name, operatorId: body.operatorId.newValue ?? nil, address: body.address.newValue ?? nil,
-            tariffId: body.tariffId.newValue ?? nil, validator: &validator)
+            tariffId: body.tariffId.newValue ?? nil, siteId: body.siteId.newValue ?? nil, validator: &validator)
         let status = validator.parse(body.status, as: StationStatus.self, field: "status")
         let registration = validator.parse(body.registration, as: RegistrationStatus.self, field: "registration")
         if case .set(let latitude?) = body.latitude {
             validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
         }
+        if let profile = body.securityProfile { validator.check((0...3).contains(profile), "securityProfile", "must be 0, 1, 2 or 3") }
         if case .set(let longitude?) = body.longitude {
             validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
         }
@@ -223,6 +232,8 @@ struct StationsController {
             body.latitude.apply(to: &station.latitude)
             body.longitude.apply(to: &station.longitude)
             body.tariffId.apply(to: &station.tariffId)
+            body.siteId.apply(to: &station.siteId)
+            if let profile = body.securityProfile { station.securityProfile = profile }
             if let status { station.status = status }
             if let registration { station.registration = registration }
             guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
@@ -254,7 +265,9 @@ struct StationsController {
         var validator = Validator()
         validator.check(Station.isValidID(body.id), "id", "must be 1–48 characters of A–Z a–z 0–9 . _ - :")
         validateText(
-            name: body.name, operatorId: body.operatorId, address: body.address, tariffId: body.tariffId, validator: &validator)
+            name: body.name, operatorId: body.operatorId, address: body.address, tariffId: body.tariffId,
+            siteId: body.siteId, validator: &validator)
+        if let profile = body.securityProfile { validator.check((0...3).contains(profile), "securityProfile", "must be 0, 1, 2 or 3") }
         if let latitude = body.latitude {
             validator.check((-90...90).contains(latitude), "latitude", "must be from -90 to 90")
         }
@@ -282,6 +295,8 @@ struct StationsController {
         station.latitude = body.latitude
         station.longitude = body.longitude
         station.tariffId = body.tariffId
+        station.siteId = body.siteId
+        if let profile = body.securityProfile { station.securityProfile = profile }
         if let status { station.status = status }
         if let registration { station.registration = registration }
         return (station, connectors)
@@ -289,12 +304,14 @@ struct StationsController {
 
     /// The text fields' limits, the same on create and on update.
     static func validateText(
-        name: String?, operatorId: String?, address: String?, tariffId: String?, validator: inout Validator
+        name: String?, operatorId: String?, address: String?, tariffId: String?, siteId: String? = nil,
+        validator: inout Validator
     ) {
         validator.text(name, "name", length: 1...200)
         validator.text(operatorId, "operatorId", length: 1...100)
         validator.text(address, "address", length: 0...500)
         validator.text(tariffId, "tariffId", length: 1...100)
+        validator.text(siteId, "siteId", length: 1...100)
     }
 
     private static func validate(_ input: ConnectorInput, field prefix: String, now: Date, validator: inout Validator)
@@ -331,6 +348,7 @@ struct StationsController {
             query.availableOnly = available == "true"
         }
         query.text = parameters["q"].map(String.init)
+        query.siteID = parameters["siteId"].map(String.init)
         // Checked even without `near`, so a bad value is reported rather than silently ignored.
         let radius = parameters["radiusKm"].map { Double($0) } ?? 10
         validator.check(radius.map { $0 > 0 && $0 <= 20_000 } ?? false, "radiusKm", "must be above 0 and at most 20000")
