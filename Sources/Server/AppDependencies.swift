@@ -146,7 +146,7 @@ struct AppDependencies: Sendable {
         let jobs = StationJobRepository(database: database)
         let activity = ChargerActivity(
             stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, reservations: reservations,
-            chargingProfiles: chargingProfiles, load: loadSignal,
+            load: loadSignal,
             jobs: StationJobReports(jobs: jobs, stations: stations, monitoring: monitoring, now: now), recorder: recorder, now: now)
         let connections = ChargePointRegistry()
         let ocppMetrics = OCPPMetrics(registry: metricsRegistry)

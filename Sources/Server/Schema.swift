@@ -118,6 +118,18 @@ enum Schema {
         );
         CREATE INDEX charging_profiles_station ON charging_profiles (station_id, status, connector_id);
         CREATE INDEX charging_profiles_created ON charging_profiles (created_at, id);
+        CREATE INDEX charging_profiles_transaction ON charging_profiles (station_id, transaction_id)
+            WHERE transaction_id IS NOT NULL AND status IN ('pending', 'active');
+        -- A charger drops a TxProfile when its transaction ends: so do we, in the stop's own
+        -- transaction, whichever path stopped the session.
+        CREATE TRIGGER charging_sessions_end_tx_profiles AFTER UPDATE OF status ON charging_sessions
+        WHEN OLD.status = 'active' AND NEW.status != 'active'
+        BEGIN
+            UPDATE charging_profiles SET status = 'ended', updated_at = NEW.updated_at, ended_at = NEW.updated_at,
+                version = version + 1
+            WHERE station_id = NEW.station_id AND transaction_id = NEW.transaction_id AND purpose = 'TxProfile'
+                AND status IN ('pending', 'active');
+        END;
         CREATE TABLE load_allocations (
             station_id TEXT NOT NULL REFERENCES stations (id) ON DELETE CASCADE,
             connector_id INTEGER NOT NULL,

@@ -5,6 +5,7 @@ import NIOCore
 import OCPP
 import Storage
 import Testing
+import X509
 
 @testable import Server
 
@@ -54,6 +55,18 @@ struct DashboardBrowser {
 
 @Suite("Operator dashboard")
 struct DashboardTests {
+    @Test("behind TLS the session cookie is Secure")
+    func secureCookie() async throws {
+        // The paths are read only when `serve` builds the TLS context; configured is enough here.
+        try await withApp(withAdmin.merging(["tlsCert": "/tls/server.pem", "tlsKey": "/tls/server-key.pem"]) { $1 }) {
+            client, _ async throws in
+            var browser = DashboardBrowser(client: client)
+            let signedIn = try await browser.signIn(adminEmail, adminPassword)
+            let setCookie = try #require(signedIn.headers[.setCookie])
+            #expect(setCookie.contains("Secure") && setCookie.contains("HttpOnly"), "\(setCookie)")
+        }
+    }
+
     @Test("sign-in sets an HttpOnly, SameSite=Strict cookie whose token is stored only hashed; a wrong password and a driver are refused")
     func signIn() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
@@ -72,6 +85,7 @@ struct DashboardTests {
             #expect(signedIn.status == .seeOther && signedIn.headers[.location] == "/ui")
             let setCookie = try #require(signedIn.headers[.setCookie])
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/ui"))
+            #expect(!setCookie.contains("Secure"), "plain HTTP: a Secure cookie would never come back")
             let token = try #require(browser.cookie)
             let stored = try await dependencies.database.read { connection in
                 try connection.query("SELECT token_hash FROM web_sessions") { try $0.get(0, as: String.self) }
@@ -340,10 +354,13 @@ struct DashboardTests {
             for (route, access) in RoutePolicy.dashboardTable.sorted(by: { $0.key < $1.key })
             where route.hasPrefix("GET ") && access != .anyone && route != "GET /ui/events" {
                 let path = String(route.dropFirst(4)).replacingOccurrences(of: "{id}", with: ids[route] ?? "S1")
+                    .replacingOccurrences(of: "{jobId}", with: "none")
+                // A route of a record that does not exist gets past the role check to its 404.
+                let allowed: HTTPResponse.Status = path.hasSuffix("/none/file") ? .notFound : .ok
                 #expect(try await anonymous.get(path).status == .seeOther, "\(route) anonymous")
                 let operatorStatus = try await operatorBrowser.get(path).status
-                #expect(operatorStatus == (access.allows(.operator) ? .ok : .forbidden), "\(route) operator")
-                #expect(try await adminBrowser.get(path).status == .ok, "\(route) admin")
+                #expect(operatorStatus == (access.allows(.operator) ? allowed : .forbidden), "\(route) operator")
+                #expect(try await adminBrowser.get(path).status == allowed, "\(route) admin")
             }
         }
     }
@@ -372,6 +389,29 @@ struct DashboardTests {
             "GET /ui/sessions/{id}": sessionID, "GET /ui/invoices/{id}": invoiceID, "GET /ui/tariffs/{id}": tariffID,
             "GET /ui/sites/{id}": siteID,
         ]
+    }
+
+    @Test("analytics narrowed to a site count only its stations")
+    func analyticsBySite() async throws {
+        try await withApp(withAdmin.merging(["displayTimeZone": "UTC"]) { $1 }) { client, _ async throws in
+            let admin = try await client.adminToken()
+            let ids = try await Self.billedSession(client, admin: admin)
+            let site = try #require(ids["GET /ui/sites/{id}"])
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            func table(_ query: String) async throws -> String {
+                let page = try await browser.get("/ui/analytics?from=2026-11-28&to=2026-11-28&" + query)
+                #expect(page.status == .ok)
+                let start = try #require(page.html.range(of: "id=\"analytics-table\"")).lowerBound
+                return String(page.html[start...].prefix(400))
+            }
+            let delivered = DisplayFormat.energy(10_000)
+            #expect(try await table("siteId=").contains(delivered), "all stations")
+            #expect(!(try await table("siteId=\(site)").contains(delivered)), "S1 is not at the site yet")
+            _ = try await client.call(.patch, "/api/v1/stations/S1", token: admin, json: ["siteId": site])
+            let narrowed = try await browser.get("/ui/analytics?from=2026-11-28&to=2026-11-28&siteId=\(site)")
+            #expect(narrowed.html.contains(delivered) && narrowed.html.contains("<option value=\"\(site)\" selected>Depot</option>"))
+        }
     }
 
     @Test("the sites page adds a site and lists it; a change saves, an empty power clears it, a bad time zone is refused on the page")
@@ -710,6 +750,212 @@ struct DashboardTests {
             #expect(try await browser.post("/ui/stations/NOPE/charging-profiles/1/clear", [("_csrf", csrf)]).status == .notFound)
             let anonymous = try await DashboardBrowser(client: client).post("/ui/stations/S1/local-list", [("type", "full")])
             #expect(anonymous.status == .seeOther && anonymous.headers[.location]?.hasPrefix("/ui/login") == true)
+        }
+    }
+
+    /// The table row of `html` that starts at the element with `marker`, up to its end.
+    static func row(_ html: String, _ marker: String) throws -> String {
+        let start = try #require(html.range(of: marker), "no \(marker)")
+        let rest = html[start.lowerBound...]
+        return String(rest[..<(rest.range(of: "</tr>")?.upperBound ?? rest.endIndex)])
+    }
+
+    @Test("the firmware form sends UpdateFirmware with the URL and the time read in the display zone; the job shows with its steps; a bad URL or time is refused on the page")
+    func firmwareUpdate() async throws {
+        try await withApp(withAdmin.merging(["displayTimeZone": "Europe/Berlin"]) { $1 }) { client, dependencies async throws in
+            let (_, charger) = try await client.connectStationCP1(dependencies)
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let page = try await browser.get("/ui/stations/CP1")
+            let before = try Self.panel(page, "station-jobs")
+            #expect(before.contains("<h2>Firmware and diagnostics</h2>") && before.contains("No firmware updates or diagnostics yet."))
+            #expect(before.contains("action=\"/ui/stations/CP1/firmware\"") && before.contains("action=\"/ui/stations/CP1/diagnostics\""))
+            #expect(before.contains("name=\"retrieveAt\" type=\"datetime-local\" value=\"20"), "retrieve at defaults to now")
+            let csrf = try #require(page.csrf)
+
+            async let posted = browser.post(
+                "/ui/stations/CP1/firmware", [("_csrf", csrf), ("location", "https://files.example.com/fw-2.1.bin"), ("retrieveAt", "2026-12-01T10:30")])
+            let call = try await charger.answerCall("UpdateFirmware", with: "{}")
+            #expect(call[3]["location"] == .string("https://files.example.com/fw-2.1.bin"))
+            #expect(call[3]["retrieveDate"]?.stringValue?.hasPrefix("2026-12-01T09:30:00") == true, "10:30 in Berlin: \(call)")
+            let shown = try await browser.get(try #require(try await posted.headers[.location]))
+            #expect(shown.html.contains("update firmware: sent; the charger fetches https://files.example.com/fw-2.1.bin from 2026-12-01 10:30:00 Europe/Berlin"))
+            let job = try #require(try await dependencies.jobs.repository.list(stationID: "CP1", kind: .firmware).first)
+            let sent = try Self.panel(shown, "station-jobs", length: 6000)
+            let row = try Self.row(sent, "data-job=\"\(job.id)\"")
+            #expect(row.contains("<td>firmware</td>") && row.contains("<td>Sent</td>") && row.contains("<td>running</td>"), "\(row)")
+            #expect(row.contains("<li>Requested ") && row.contains("<li>Sent "))
+
+            for status in ["Downloading", "Downloaded", "Installing", "InstallationFailed"] {
+                try await charger.send(#"[2,"n-\#(status)","FirmwareStatusNotification",{"status":"\#(status)"}]"#)
+                #expect(try await charger.next().first == .int(3))
+            }
+            let failed = try Self.panel(try await browser.get("/ui/stations/CP1"), "station-jobs", length: 6000)
+            let failedRow = try Self.row(failed, "data-job=\"\(job.id)\"")
+            #expect(failedRow.contains("InstallationFailed <span class=\"badge bad\">failed</span>") && !failedRow.contains("running"), "\(failedRow)")
+            #expect(failedRow.contains("<ol class=\"steps\" start=\"4\">") && failedRow.contains("<li>Installing ") && !failedRow.contains("<li>Requested "))
+
+            let badURL = try await browser.post("/ui/stations/CP1/firmware", [("_csrf", csrf), ("location", "file:///etc/passwd")])
+            #expect(try await browser.get(try #require(badURL.headers[.location])).html.contains("update firmware failed: "))
+            let badTime = try await browser.post(
+                "/ui/stations/CP1/firmware", [("_csrf", csrf), ("location", "https://files.example.com/fw.bin"), ("retrieveAt", "2026-02-30T10:00")])
+            #expect(try await browser.get(try #require(badTime.headers[.location])).html.contains("retrieveAt: must be a date and time"))
+            #expect(try await dependencies.jobs.repository.list(stationID: "CP1", kind: .firmware).count == 1)
+            await charger.close()
+        }
+    }
+
+    @Test("the diagnostics form sends GetDiagnostics; once the charger uploads, the job links the file and the link serves its bytes to staff only")
+    func diagnosticsDownload() async throws {
+        try await withApp(withAdmin.merging(["publicUrl": "https://csms.example.com/"]) { $1 }) { client, dependencies async throws in
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let csrf = try #require(try await browser.get("/ui/stations/CP1").csrf)
+
+            async let posted = browser.post("/ui/stations/CP1/diagnostics", [("_csrf", csrf), ("startTime", ""), ("stopTime", "")])
+            let call = try await charger.answerCall("GetDiagnostics", with: #"{"fileName":"diag-CP1.tar.gz"}"#)
+            #expect(call[3]["startTime"] == nil && call[3]["stopTime"] == nil)
+            let shown = try await browser.get(try #require(try await posted.headers[.location]))
+            #expect(shown.html.contains("get diagnostics: sent; it will upload diag-CP1.tar.gz"), "\(shown.html)")
+            let job = try #require(try await dependencies.jobs.repository.list(stationID: "CP1", kind: .diagnostics).first)
+            let link = "/ui/stations/CP1/jobs/\(job.id)/file"
+            let waiting = try Self.panel(shown, "station-jobs", length: 6000)
+            #expect(waiting.contains("diag-CP1.tar.gz, not uploaded yet") && !waiting.contains(link))
+            #expect(try await browser.get(link).status == .notFound)
+
+            let url = try #require(call[3]["location"]?.stringValue)
+            let content = "diagnostics line 1\ndiagnostics line 2\n"
+            let uploaded = try await client.execute(
+                uri: String(url.dropFirst("https://csms.example.com".count)), method: .put, headers: [:], body: ByteBuffer(string: content)
+            ) { $0.status }
+            #expect(uploaded == .created)
+            let panel = try Self.panel(try await browser.get("/ui/stations/CP1"), "station-jobs", length: 6000)
+            #expect(panel.contains("<a href=\"\(link)\" download>diag-CP1.tar.gz</a>") && panel.contains("\(content.utf8.count) bytes"), "\(panel)")
+
+            let download = try await browser.get(link)
+            #expect(download.status == .ok && download.html == content)
+            #expect(download.headers[.contentDisposition] == "attachment; filename=\"diag-CP1.tar.gz\"")
+            #expect(try await DashboardBrowser(client: client).get(link).status == .seeOther, "anonymous: to sign-in")
+            let bearer = try await client.execute(uri: link, method: .get, headers: [.authorization: "Bearer \(admin)"]) { $0.status }
+            #expect(bearer != .ok, "a bearer token does not open the dashboard's link")
+            #expect(try await browser.get("/ui/stations/NOPE/jobs/\(job.id)/file").status == .notFound, "another station's path")
+            await charger.close()
+        }
+    }
+
+    @Test("the security panel shows the profile, certificates with a warning before they end, and security events, critical ones marked; the settings form sets the profile")
+    func securityPanel() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            let authority = try CertificateAuthority.make(now: Date())
+            func certificate(endingIn days: Double) throws -> Certificate {
+                try Certificate(
+                    version: .v3, serialNumber: .init(), publicKey: authority.privateKey.publicKey, notValidBefore: Date().addingTimeInterval(-86_400),
+                    notValidAfter: Date().addingTimeInterval(days * 86_400), issuer: authority.certificate.subject,
+                    subject: authority.certificate.subject, signatureAlgorithm: .ecdsaWithSHA256, extensions: .init(),
+                    issuerPrivateKey: authority.privateKey)
+            }
+            let soon = try await dependencies.certificates.repository.insert(
+                StationCertificate(stationId: "S1", kind: "CentralSystemRootCertificate", status: .installed, certificate: try certificate(endingIn: 4.5), now: Date()))
+            let later = try await dependencies.certificates.repository.insert(
+                StationCertificate(stationId: "S1", kind: "ChargePointCertificate", status: .issued, certificate: try certificate(endingIn: 365), now: Date()))
+            _ = try await dependencies.jobs.repository.insertSecurityEvent(
+                stationID: "S1", type: "TamperDetectionActivated", techInfo: "<lid> opened", occurredAt: Date(), receivedAt: Date(), critical: true)
+            _ = try await dependencies.jobs.repository.insertSecurityEvent(
+                stationID: "S1", type: "ReconfigurationOfSecurityParameters", techInfo: nil, occurredAt: Date(), receivedAt: Date(), critical: false)
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+
+            let page = try await browser.get("/ui/stations/S1")
+            let panel = try Self.panel(page, "station-security", length: 8000)
+            #expect(panel.contains("<h2>Security</h2>") && panel.contains("id=\"security-profile\">0 — no authentication"))
+            #expect(panel.contains("action=\"/ui/stations/S1/credentials/rotate\"") && panel.contains("Rotate charger password"))
+            let soonRow = try Self.row(panel, "data-certificate=\"\(soon.serialNumber)\"")
+            #expect(soonRow.contains("<td>CentralSystemRootCertificate</td>") && soonRow.contains("<td>installed</td>"), "\(soonRow)")
+            #expect(soonRow.contains("<code>\(soon.serialNumber)</code>") && soonRow.contains("<span class=\"badge warn\">ends in 5 days</span>"), "\(soonRow)")
+            let laterRow = try Self.row(panel, "data-certificate=\"\(later.serialNumber)\"")
+            #expect(laterRow.contains("<td>issued</td>") && !laterRow.contains("ends in"))
+            #expect(panel.contains("TamperDetectionActivated <span class=\"badge bad\">critical</span>") && panel.contains("&lt;lid&gt; opened"))
+            #expect(panel.contains("<td>ReconfigurationOfSecurityParameters</td>"))
+
+            let station = try #require(try await dependencies.stations.station("S1"))
+            func settings(_ profile: String) -> [(String, String)] {
+                [("_csrf", page.csrf ?? ""), ("name", station.name), ("status", "active"), ("registration", "accepted"),
+                 ("securityProfile", profile)]
+            }
+            let saved = try await browser.post("/ui/stations/S1/edit", settings("2"))
+            let after = try await browser.get(try #require(saved.headers[.location]))
+            #expect(after.html.contains("settings: saved") && after.html.contains("<option value=\"2\" selected>2 — TLS and Basic auth</option>"))
+            #expect(try Self.panel(after, "station-security").contains("id=\"security-profile\">2 — TLS and Basic auth"))
+            #expect(try await dependencies.stations.station("S1")?.securityProfile == 2)
+            for bad in ["4", "two"] {
+                let refused = try await browser.post("/ui/stations/S1/edit", settings(bad))
+                #expect(try await browser.get(try #require(refused.headers[.location])).html.contains("securityProfile: must be 0, 1, 2 or 3"), "\(bad)")
+            }
+            #expect(try await dependencies.stations.station("S1")?.securityProfile == 2)
+        }
+    }
+
+    @Test("rotating the charger password: accepted, the stored hash changes and the page says so; refused, the old key stays")
+    func passwordRotation() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (_, charger) = try await client.connectStationCP1(dependencies)
+            var signingIn = DashboardBrowser(client: client)
+            _ = try await signingIn.signIn(adminEmail, adminPassword)
+            let browser = signingIn
+            let csrf = try #require(try await browser.get("/ui/stations/CP1").csrf)
+            let before = try await dependencies.stations.station("CP1")?.passwordHash
+
+            async let posted = browser.post("/ui/stations/CP1/credentials/rotate", [("_csrf", csrf)])
+            let call = try await charger.answerCall("ChangeConfiguration", with: #"{"status":"Accepted"}"#)
+            #expect(call[3]["key"] == .string("AuthorizationKey") && call[3]["value"]?.stringValue?.count == 40)
+            let shown = try await browser.get(try #require(try await posted.headers[.location]))
+            #expect(shown.html.contains("notice ok") && shown.html.contains("rotate charger password: the charger accepted a new key (Accepted)"))
+            let rotated = try #require(try await dependencies.stations.station("CP1")?.passwordHash)
+            #expect(rotated != before)
+            #expect(!shown.html.contains(try #require(call[3]["value"]?.stringValue)), "the key is never shown")
+
+            async let refusing = browser.post("/ui/stations/CP1/credentials/rotate", [("_csrf", csrf)])
+            _ = try await charger.answerCall("ChangeConfiguration", with: #"{"status":"Rejected"}"#)
+            let refused = try await browser.get(try #require(try await refusing.headers[.location]))
+            #expect(refused.html.contains("notice error") && refused.html.contains("the charger refused (Rejected); the old key stays"))
+            #expect(try await dependencies.stations.station("CP1")?.passwordHash == rotated)
+            await charger.close()
+        }
+    }
+
+    @Test("with no charger connected, firmware, diagnostics and rotation show why on the station page and store nothing; an unknown station is a 404")
+    func maintenanceNotConnected() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            var browser = DashboardBrowser(client: client)
+            _ = try await browser.signIn(adminEmail, adminPassword)
+            let csrf = try #require(try await browser.get("/ui/stations/S1").csrf)
+            let forms: [(path: String, fields: [(String, String)], action: String)] = [
+                ("firmware", [("location", "https://files.example.com/fw.bin")], "update firmware"),
+                ("diagnostics", [], "get diagnostics"),
+                ("credentials/rotate", [], "rotate charger password"),
+            ]
+            for form in forms {
+                let posted = try await browser.post("/ui/stations/S1/\(form.path)", [("_csrf", csrf)] + form.fields)
+                let location = try #require(posted.headers[.location])
+                #expect(location.hasPrefix("/ui/stations/S1?outcome="))
+                let shown = try await browser.get(location)
+                #expect(shown.html.contains("\(form.action) failed: station S1 is not connected") && shown.html.contains("notice error"), "\(form.path)")
+                #expect(try await browser.post("/ui/stations/NOPE/\(form.path)", [("_csrf", csrf)] + form.fields).status == .notFound)
+                let anonymous = try await DashboardBrowser(client: client).post("/ui/stations/S1/\(form.path)", form.fields)
+                #expect(anonymous.status == .seeOther && anonymous.headers[.location]?.hasPrefix("/ui/login") == true)
+            }
+            #expect(try await dependencies.jobs.repository.list(stationID: "S1", kind: nil).isEmpty)
+            #expect(try await dependencies.stations.station("S1")?.passwordHash == nil)
+            let page = try await browser.get("/ui/stations/S1")
+            #expect(try Self.panel(page, "station-security").contains("No certificates issued or installed."))
+            #expect(try Self.panel(page, "station-security", length: 6000).contains("No security events reported."))
         }
     }
 

@@ -145,14 +145,4 @@ struct ChargingProfileRepository: Sendable {
         }
     }
 
-    /// A transaction ended: the charger drops its TxProfiles.
-    func endTransaction(stationID: String, transactionID: Int, at: Date) async throws {
-        try await database.write { connection in
-            try connection.run(
-                """
-                UPDATE charging_profiles SET status = 'ended', updated_at = ?, ended_at = ?, version = version + 1
-                WHERE station_id = ? AND transaction_id = ? AND purpose = 'TxProfile' AND status IN ('pending', 'active')
-                """, at, at, stationID, transactionID)
-        }
-    }
 }

@@ -16,6 +16,8 @@ struct AnalyticsChart: Sendable {
     /// Exclusive: the end of `toDay`.
     var to: Date
     var stationID: String?
+    /// Only the stations of this site.
+    var siteID: String?
     var currency: String?
     var buckets: [TimeBucket]
 
@@ -33,6 +35,7 @@ struct AnalyticsChart: Sendable {
         validator.check(start != nil, "from", "must be a day such as 2026-11-01")
         validator.check(end != nil, "to", "must be a day such as 2026-11-28")
         stationID = nonEmpty("stationId")
+        siteID = nonEmpty("siteId")
         currency = nonEmpty("currency")?.uppercased()
         try validator.throwIfInvalid()
         guard let start, let end, start < end else { throw APIError.validation(field: "to", "must not be before from") }
@@ -45,18 +48,18 @@ struct AnalyticsChart: Sendable {
     func values(_ analytics: AnalyticsService) async throws -> [(bucket: TimeBucket, value: Double, text: String)] {
         switch metric {
         case .energy:
-            return try await analytics.completedByStop(buckets, stationID: stationID).map {
+            return try await analytics.completedByStop(buckets, stationID: stationID, siteID: siteID).map {
                 (TimeBucket(start: $0.start, end: $0.end), Double($0.energyWh) / 1000, DisplayFormat.energy($0.energyWh))
             }
         case .revenue:
-            let rows = try await analytics.completedByStop(buckets, stationID: stationID)
+            let rows = try await analytics.completedByStop(buckets, stationID: stationID, siteID: siteID)
             let code = currency ?? rows.lazy.flatMap(\.revenue.keys).min() ?? "EUR"
             return rows.map { row in
                 let amount = row.revenue[code] ?? "0"
                 return (TimeBucket(start: row.start, end: row.end), Double(amount) ?? 0, "\(amount) \(code)")
             }
         case .sessions:
-            return try await analytics.startedSessions(buckets, stationID: stationID).map {
+            return try await analytics.startedSessions(buckets, stationID: stationID, siteID: siteID).map {
                 (TimeBucket(start: $0.start, end: $0.end), Double($0.sessions), String($0.sessions))
             }
         }
@@ -75,7 +78,7 @@ enum AnalyticsPage {
 
     static func render(
         _ chart: AnalyticsChart, values: [(bucket: TimeBucket, value: Double, text: String)],
-        utilization: [AnalyticsService.ConnectorUtilization], format: DisplayFormat
+        utilization: [AnalyticsService.ConnectorUtilization], sites: [Site], format: DisplayFormat
     ) -> HTML {
         func label(_ bucket: TimeBucket) -> String {
             let day = format.day(bucket.start)
@@ -103,6 +106,7 @@ enum AnalyticsPage {
               <label for="from">From <input id="from" name="from" type="date" value="\(chart.fromDay)"></label>
               <label for="to">To <input id="to" name="to" type="date" value="\(chart.toDay)"></label>
               <label for="stationId">Station <input id="stationId" name="stationId" value="\(chart.stationID)" placeholder="all"></label>
+              <label for="siteId">Site <select id="siteId" name="siteId"><option value="">all</option>\(DashboardLayout.options(sites.map { (value: $0.id, label: $0.name) }, selected: chart.siteID ?? ""))</select></label>
               <button type="submit">Show</button>
             </form>
             <section class="panel">

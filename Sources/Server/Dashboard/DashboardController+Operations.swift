@@ -132,11 +132,13 @@ extension DashboardController {
         router.get("/ui/analytics") { request, context in
             let chart = try AnalyticsChart(context.form, format: format, now: dependencies.now())
             let values = try await chart.values(dependencies.analytics)
-            let utilization = try await dependencies.analytics.utilization(from: chart.from, to: chart.to, stationID: chart.stationID)
+            let utilization = try await dependencies.analytics.utilization(
+                from: chart.from, to: chart.to, stationID: chart.stationID, siteID: chart.siteID)
+            let sites = try await dependencies.sites.list(page: PageRequest(limit: PageRequest.maximumLimit)).items.map(\.site)
             return DashboardLayout.response(
                 DashboardLayout.page(
                     title: "Analytics", current: "/ui/analytics", session: context.webSession,
-                    AnalyticsPage.render(chart, values: values, utilization: utilization, format: format)))
+                    AnalyticsPage.render(chart, values: values, utilization: utilization, sites: sites, format: format)))
         }
 
         router.get("/ui/users") { request, context in

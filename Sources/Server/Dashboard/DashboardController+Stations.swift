@@ -46,12 +46,16 @@ extension DashboardController {
             func optional(_ name: String) -> FieldUpdate<String> { .set(form.text(name)) }
             let outcome: FormOutcome
             do {
-                _ = try await stationsAPI.update(
-                    id,
-                    .init(
-                        version: form.text("version").flatMap { Int64($0) }, name: form.text("name") ?? "",
-                        operatorId: optional("operatorId"), address: optional("address"), status: form.text("status"),
-                        registration: form.text("registration"), tariffId: optional("tariffId"), siteId: optional("siteId")))
+                var patch = StationsController.PatchRequest(
+                    version: form.text("version").flatMap { Int64($0) }, name: form.text("name") ?? "",
+                    operatorId: optional("operatorId"), address: optional("address"), status: form.text("status"),
+                    registration: form.text("registration"), tariffId: optional("tariffId"), siteId: optional("siteId"))
+                if let profile = form.text("securityProfile") {
+                    // The API checks the range; a value that is no number at all never reaches it.
+                    guard let number = Int(profile) else { throw APIError.validation(field: "securityProfile", "must be 0, 1, 2 or 3") }
+                    patch.securityProfile = number
+                }
+                _ = try await stationsAPI.update(id, patch)
                 outcome = .done("settings: saved")
             } catch {
                 outcome = try Self.failure("settings", error)

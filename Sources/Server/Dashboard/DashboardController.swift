@@ -92,6 +92,8 @@ struct DashboardController {
         addReservationRoutes(to: router)
         addLocalListRoutes(to: router)
         addChargingProfileRoutes(to: router)
+        addStationJobRoutes(to: router)
+        addSecurityRoutes(to: router)
     }
 
     // MARK: Outcomes of forms
@@ -141,7 +143,7 @@ struct DashboardController {
 
     private func signedOut() -> Response {
         var response = DashboardMiddleware.redirect(to: "/ui/login")
-        response.setCookie(WebSessionService.cookie(nil, lifetime: .zero))
+        response.setCookie(WebSessionService.cookie(nil, lifetime: .zero, secure: dependencies.configuration.tls.enabled))
         return response
     }
 
@@ -166,7 +168,7 @@ struct DashboardController {
         let token = try await sessions.start(for: user)
         let target = next.flatMap { $0.hasPrefix("/ui") && !$0.hasPrefix("/ui/login") && !$0.contains("//") ? $0 : nil } ?? "/ui"
         var response = DashboardMiddleware.redirect(to: target)
-        response.setCookie(WebSessionService.cookie(token, lifetime: sessions.lifetime))
+        response.setCookie(WebSessionService.cookie(token, lifetime: sessions.lifetime, secure: dependencies.configuration.tls.enabled))
         return response
     }
 
@@ -220,6 +222,10 @@ struct DashboardController {
         let reservations = try await dependencies.reservations.reservations.open(stationID: id)
         let localList = try await dependencies.localLists.repository.state(id)
         let profiles = try await dependencies.chargingProfiles.repository.list(stationID: id, status: .active)
+        let jobs = try await dependencies.jobs.repository.list(stationID: id, kind: nil, limit: 20)
+        let certificates = try await dependencies.certificates.repository.list(stationID: id)
+        let events = try await dependencies.jobs.repository.securityEvents(stationID: id, limit: StationPages.shownSecurityEvents)
+        let now = dependencies.now()
         let path = DashboardLayout.stationPath(id)
         let html = StationPages.detail(
             view, connected: connected, live: live, log: log, history: history, tags: tags.items.map(\.id),
@@ -229,6 +235,9 @@ struct DashboardController {
                 session: session, format: format),
             localList: StationPages.localList(localList, path: path, session: session, format: format),
             chargingProfiles: StationPages.chargingProfiles(profiles, path: path, session: session),
+            jobs: StationPages.jobs(jobs, path: path, now: now, session: session, format: format),
+            security: StationPages.security(
+                view.station, certificates: certificates, events: events, path: path, now: now, session: session, format: format),
             outcome: outcome, session: session, format: format)
         return DashboardLayout.response(
             DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))

@@ -164,6 +164,27 @@ struct DisplayFormat: Sendable {
         return date
     }
 
+    /// The moment a `datetime-local` input names (`yyyy-MM-ddTHH:mm`, seconds optional) in the
+    /// display zone; nil for a time that does not exist, as `startOfDay` refuses a day.
+    func moment(_ text: String) -> Date? {
+        let halves = text.split(separator: "T", omittingEmptySubsequences: false)
+        guard halves.count == 2, let midnight = startOfDay(String(halves[0])) else { return nil }
+        let fields = halves[1].split(separator: ":", omittingEmptySubsequences: false)
+        let parts = fields.compactMap { Int($0) }
+        guard (2...3).contains(fields.count), parts.count == fields.count else { return nil }
+        let (hour, minute, second) = (parts[0], parts[1], parts.count == 3 ? parts[2] : 0)
+        guard (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return nil }
+        var components = calendar.dateComponents([.year, .month, .day], from: midnight)
+        (components.hour, components.minute, components.second) = (hour, minute, second)
+        return calendar.date(from: components)
+    }
+
+    /// `date` in the display zone as a `datetime-local` input takes it, to the minute.
+    func momentInput(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return day(date) + String(format: "T%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+    }
+
     /// The `yyyy-MM-dd` of `date` in the display zone, as a date input takes it.
     func day(_ date: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day], from: date)

@@ -108,7 +108,7 @@ enum StationPages {
     static func detail(
         _ view: StationView, connected: Bool, live: HTML, log: [OCPPLogEntry], history: [MonitoringService.HistoryEntry],
         tags: [String], activeSessions: [ChargingSession], tariffs: [Tariff], sites: [Site], reservations: HTML,
-        localList: HTML, chargingProfiles: HTML, outcome: FormOutcome?, session: WebSession, format: DisplayFormat
+        localList: HTML, chargingProfiles: HTML, jobs: HTML, security: HTML, outcome: FormOutcome?, session: WebSession, format: DisplayFormat
     ) -> HTML {
         let station = view.station
         let path = DashboardLayout.stationPath(view.id)
@@ -146,6 +146,14 @@ enum StationPages {
             <section class="panel" id="station-charging-profiles">
               <h2>Charging profiles</h2>
               \(chargingProfiles)
+            </section>
+            <section class="panel" id="station-jobs">
+              <h2>Firmware and diagnostics</h2>
+              \(jobs)
+            </section>
+            <section class="panel" id="station-security">
+              <h2>Security</h2>
+              \(security)
             </section>
             <section class="panel" id="settings">
               <h2>Settings</h2>
@@ -225,6 +233,7 @@ enum StationPages {
               <label for="edit-status">Status <select id="edit-status" name="status">\(DashboardLayout.options(StationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.status.rawValue))</select></label>
               <label for="edit-registration">Registration <select id="edit-registration" name="registration">\(DashboardLayout.options(RegistrationStatus.allCases.map { (value: $0.rawValue, label: $0.rawValue) }, selected: station.registration.rawValue))</select></label>
               <label for="edit-tariff">Tariff <select id="edit-tariff" name="tariffId">\(DashboardLayout.options(tariffOptions, selected: station.tariffId ?? ""))</select></label>
+              <label for="edit-security-profile">Security profile <select id="edit-security-profile" name="securityProfile">\(DashboardLayout.options(securityProfiles, selected: String(station.securityProfile)))</select></label>
               <label for="edit-site">Site <select id="edit-site" name="siteId">\(DashboardLayout.options([(value: "", label: "none")] + siteOptions(sites, keeping: station.siteId), selected: station.siteId ?? ""))</select></label>
               <input type="hidden" name="version" value="\(station.version)">
               <button type="submit">Save</button>

@@ -27,12 +27,12 @@ struct WebSession: Sendable {
 struct WebSessionService: Sendable {
     static let cookieName = "csms_session"
 
-    /// The session cookie: only for `/ui`, never readable by script, never sent cross-site.
-    /// `Secure` waits for TLS (issue 11). A nil token clears it.
-    static func cookie(_ token: String?, lifetime: Duration) -> Cookie {
+    /// The session cookie: only for `/ui`, never readable by script, never sent cross-site, and
+    /// when the server speaks TLS, only over HTTPS. A nil token clears it.
+    static func cookie(_ token: String?, lifetime: Duration, secure: Bool) -> Cookie {
         Cookie(
             name: cookieName, value: token ?? "", maxAge: token == nil ? 0 : Int(lifetime.components.seconds), path: "/ui",
-            httpOnly: true, sameSite: .strict)
+            secure: secure, httpOnly: true, sameSite: .strict)
     }
 
     /// The token of the request's session cookie, if it sent one.

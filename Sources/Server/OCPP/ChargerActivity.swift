@@ -41,7 +41,6 @@ struct ChargerActivity: Sendable {
     let monitoring: MonitoringService
     let authorizer: IdTagAuthorizer
     let reservations: ReservationRepository
-    let chargingProfiles: ChargingProfileRepository
     /// Tells load management of sessions that start, stop or change status.
     let load: LoadSignal
     /// Firmware, upload and security reports.
@@ -168,7 +167,6 @@ struct ChargerActivity: Sendable {
             .transaction(transactionID), meterStopWh: meterStop, stoppedAt: time.at, reason: reason ?? "Local",
             flags: time.flag.map { [$0] } ?? [])
         if let session {
-            try await chargingProfiles.endTransaction(stationID: stationID, transactionID: transactionID, at: now())
             load.stationChanged(stationID)
             for flag in session.flags where flag.blocksInvoicing {
                 try await monitoring.implausibleChargerData(

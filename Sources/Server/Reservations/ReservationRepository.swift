@@ -130,6 +130,13 @@ struct ReservationRepository: Sendable {
         stationID: String, connectorID: Int, idTag: String, parentIdTag: String?, reservationID: Int?, sessionID: String,
         transactionID: Int, at: Date
     ) async throws {
+        // Most starts use no reservation: a read on a reader costs less than a write on the writer.
+        let anyOpen = try await database.read { connection in
+            try connection.queryFirst(
+                "SELECT 1 FROM reservations WHERE station_id = ? AND status IN ('pending', 'active') LIMIT 1", stationID
+            ) { try $0.get(0, as: Int.self) } != nil
+        }
+        guard anyOpen else { return }
         var clause = "station_id = ? AND "
         var bindings: [SQLValue] = [.text(stationID)]
         if let reservationID {

@@ -110,16 +110,8 @@ struct StationJobsController {
             return try jsonResponse(job)
         }
         router.get("/api/v1/stations/{id}/jobs/{jobId}/file") { _, context in
-            let job = try await service.repository.job(
-                try context.parameters.require("jobId"), stationID: try context.parameters.require("id"))
-            guard let path = job.uploadPath, let data = FileManager.default.contents(atPath: path) else {
-                throw StationJobError.noFile(job.id)
-            }
-            let name = Self.safeFileName(job.fileName ?? "\(job.kind.rawValue)-\(job.id)")
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""],
-                body: .init(byteBuffer: ByteBuffer(data: data)))
+            try Self.fileResponse(
+                try await service.repository.job(try context.parameters.require("jobId"), stationID: try context.parameters.require("id")))
         }
         router.get("/api/v1/stations/{id}/security-events") { request, context in
             let id = try context.parameters.require("id")
@@ -173,6 +165,18 @@ struct StationJobsController {
             throw BodyLimitMiddleware.clientError(for: error, maxBytes: maximum)
         }
         try await service.repository.finishUpload(job.id, path: path, bytes: written, at: service.now())
+    }
+
+    /// The job's uploaded file as a download; the dashboard serves it the same way.
+    static func fileResponse(_ job: StationJob) throws -> Response {
+        guard let path = job.uploadPath, let data = FileManager.default.contents(atPath: path) else {
+            throw StationJobError.noFile(job.id)
+        }
+        let name = safeFileName(job.fileName ?? "\(job.kind.rawValue)-\(job.id)")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     /// A charger's file name, safe in a Content-Disposition header.
