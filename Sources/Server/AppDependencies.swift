@@ -192,7 +192,8 @@ struct AppDependencies: Sendable {
             jobs: StationJobService(
                 repository: jobs, stations: stations, commands: ocpp.commands,
                 settings: .init(
-                    publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+                    publicURL: configuration.publicURL
+                        ?? "\(configuration.tls.enabled ? "https" : "http")://\(configuration.host):\(configuration.port)",
                     uploadDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("uploads"),
                     uploadMaxBytes: configuration.uploadMaxBytes),
                 now: now),

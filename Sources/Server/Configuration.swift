@@ -372,7 +372,7 @@ extension AppConfiguration {
             loadMinimumPowerW: try reader.integer(.loadMinimumPowerW, default: 4140, in: 0...1_000_000),
             loadManagementInterval: .seconds(try reader.integer(.loadManagementSeconds, default: 5, in: 1...3600)),
             publicURL: try reader.optionalURL(.publicUrl),
-            uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...4096)),
+            uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...512)),
             tls: try TLSSettings(reader: reader))
     }
 

@@ -66,7 +66,16 @@ struct SecurityProfileTests {
     @Test("SignCertificate is answered Accepted, then CertificateSigned carries the chain; the accepted certificate is kept")
     func signCertificateFlow() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in
-            let (admin, charger) = try await client.connectStationCP1(dependencies)
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            // A connection not proven over TLS gets no certificate.
+            let untrusted = try await TestCharger.connect(dependencies.ocpp, register: true)
+            try await untrusted.send(#"[2,"sc0","SignCertificate",{"csr":\#(JSONWriter.string(.string(try chargerCSR(commonName: "CP1"))))}]"#)
+            #expect(try await untrusted.next() == [.int(3), .string("sc0"), .object(JSONObject([("status", .string("Rejected"))]))])
+            await untrusted.close()
+            #expect(await eventually { dependencies.ocpp.registry.connection("CP1") == nil })
+
+            let charger = try await TestCharger.connect(dependencies.ocpp, register: true, authenticatedOverTLS: true)
             let csr = try chargerCSR(commonName: "CP1")
             try await charger.send(#"[2,"sc1","SignCertificate",{"csr":\#(JSONWriter.string(.string(csr)))}]"#)
             let reply = try await charger.next()
@@ -134,6 +143,7 @@ struct SecurityProfileTests {
             #expect(!(await decide(.init(tls: true, clientCommonName: nil))), "no certificate, no password")
             _ = try await client.call(.patch, "/api/v1/stations/CP1", token: admin, json: ["securityProfile": 2])
             #expect(!(await decide(.init(tls: true, clientCommonName: nil))), "profile 2 still needs the password")
+            #expect(!(await decide(.init(tls: true, clientCommonName: "CP1"))), "below profile 3 a certificate is no password")
             head.headers.add(name: "Authorization", value: "Basic " + Data("CP1:charger-password-123".utf8).base64EncodedString())
             #expect(await decide(.init(tls: true, clientCommonName: nil)))
             #expect(!(await decide(.plain)), "not over plain HTTP")

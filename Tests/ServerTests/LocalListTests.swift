@@ -118,6 +118,15 @@ struct LocalListTests {
             try await charger.answerCall("GetLocalListVersion", with: #"{"listVersion":3}"#)
             #expect(try await asking.value.status == .ok)
             #expect(try await dependencies.localLists.repository.state("CP1")?.chargerVersion == 3)
+
+            // The charger lost its list (a reset): the next update must be full, not built on version 3.
+            let resetAsk = Task {
+                try await client.call(.post, "/api/v1/stations/CP1/commands/get-local-list-version", token: admin)
+            }
+            try await charger.answerCall("GetLocalListVersion", with: #"{"listVersion":0}"#)
+            _ = try await resetAsk.value
+            let drifted = try #require(try await dependencies.localLists.repository.state("CP1"))
+            #expect(drifted.chargerVersion == 0 && drifted.needsFull && drifted.stale)
             await charger.close()
         }
     }

@@ -192,6 +192,28 @@ struct ReservationTests {
         }
     }
 
+    @Test("a ReserveNow answer that arrives after the reservation was cancelled stores no second one")
+    func answerAfterCancel() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
+            try await client.acceptedTag("TAG1", token: admin)
+            let reserving = Task {
+                try await client.call(
+                    .post, "/api/v1/reservations", token: admin,
+                    json: ["stationId": "CP1", "connectorId": 1, "idTag": "TAG1", "expiresAt": isoTime(600)])
+            }
+            let call = try await charger.next()
+            // The cancel's effect lands first (as when the two answers race).
+            try await dependencies.reservations.reservations.recordCancel(stationID: "CP1", reservationID: 1, answer: "Accepted", at: Date())
+            guard call.count == 4, case .string(let messageID) = call[1] else { throw TestChargerError.notACall(call) }
+            try await charger.send(#"[3,"\#(messageID)",{"status":"Accepted"}]"#)
+            _ = try await reserving.value
+            let all = try await dependencies.reservations.reservations.list(.init(), page: .init()).items
+            #expect(all.count == 1 && all.first?.status == .cancelled && all.first?.chargerAnswer == "Accepted", "\(all)")
+            await charger.close()
+        }
+    }
+
     @Test("refused before anything is sent: unknown station, missing connector, unknown tag, past expiry, not connected")
     func refusals() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in

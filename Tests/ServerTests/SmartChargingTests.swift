@@ -194,6 +194,51 @@ struct LoadManagementTests {
         return try await done()
     }
 
+    @Test("when a charger refuses its lower limit, nobody is raised: the site stays within its power")
+    func failedLoweringStopsRaises() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            let site = try #require(
+                try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Depot", "maxPowerKw": 22])["id"] as? String)
+            var chargers: [String: TestCharger] = [:]
+            for id in ["CP1", "CP2"] {
+                _ = try await client.call(
+                    .post, "/api/v1/stations", token: admin,
+                    json: stationBody(id, connectors: [["connectorId": 1, "type": "Type2", "maxPowerKw": 22]]))
+                _ = try await client.call(.patch, "/api/v1/stations/\(id)", token: admin, json: ["siteId": site])
+                try await client.acceptedTag("TAG-\(id)", token: admin)
+                chargers[id] = try await TestCharger.connect(dependencies.ocpp, id: id, register: true)
+            }
+            let limits = Mutex<[String: Double]>([:])
+            let placing = Task { try await dependencies.loadManager.rebalanceAll() }
+            #expect(try await Self.answerProfiles(chargers, limits: limits) {
+                try await dependencies.chargingProfiles.repository.stations(holdingActiveProfile: LoadManager.defaultProfileID).count == 2
+            })
+            try await placing.value
+            let cp1 = try #require(chargers["CP1"]), cp2 = try #require(chargers["CP2"])
+            try await cp1.send(#"[2,"s1","StartTransaction",{"connectorId":1,"idTag":"TAG-CP1","meterStart":0,"timestamp":"\#(isoNow())"}]"#)
+            _ = try await cp1.next()
+            #expect(try await Self.answerProfiles(chargers, limits: limits) {
+                try await dependencies.loadManager.repository.siteAllocation(site).connectors.first?.acknowledgedLimitW == 22_000
+            })
+
+            try await cp2.send(#"[2,"s2","StartTransaction",{"connectorId":1,"idTag":"TAG-CP2","meterStart":0,"timestamp":"\#(isoNow())"}]"#)
+            _ = try await cp2.next()
+            let lower = try await cp1.answerCall("SetChargingProfile", with: #"{"status":"Rejected"}"#)
+            #expect(lower[3]["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"] == .array([
+                .object(JSONObject([("startPeriod", .int(0)), ("limit", .int(11_000))]))
+            ]) || lower[3]["csChargingProfiles"]?["chargingSchedule"]?["chargingSchedulePeriod"] == .array([
+                .object(JSONObject([("startPeriod", .int(0)), ("limit", .double(11_000))]))
+            ]), "\(lower)")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect((try? await cp2.next(within: .milliseconds(300))) == nil, "CP2 was not raised")
+            let allocation = try await dependencies.loadManager.repository.siteAllocation(site)
+            #expect(allocation.connectors.first { $0.stationId == "CP2" }?.acknowledgedLimitW == nil)
+            #expect(allocation.connectors.first { $0.stationId == "CP1" }?.acknowledgedLimitW == 22_000)
+            for charger in chargers.values { await charger.close() }
+        }
+    }
+
     @Test("three chargers on a 22 kW site: limits follow starts and stops and never sum above 22 kW")
     func threeChargers() async throws {
         try await withApp(withAdmin) { client, dependencies async throws in

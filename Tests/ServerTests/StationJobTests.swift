@@ -203,3 +203,35 @@ struct AuthorizationKeyRotationTests {
         }
     }
 }
+
+@Suite("Hostile repeats and interrupted uploads")
+struct StationJobRobustnessTests {
+    @Test("a repeated status is not kept twice, and the history keeps at most its last steps")
+    func boundedHistory() {
+        var job = StationJob(stationId: "CP1", kind: .firmware, requestId: nil, location: "https://x.example/fw", createdBy: nil, now: Date())
+        for index in 0..<500 { job.move(to: index.isMultiple(of: 2) ? "Downloading" : "Downloading", at: Date()) }
+        #expect(job.history.map(\.status) == ["Requested", "Downloading"])
+        for index in 0..<200 { job.move(to: "Step\(index)", at: Date()) }
+        #expect(job.history.count == StationJob.maximumHistory && job.history.last?.status == "Step199")
+    }
+
+    @Test("an upload cut short by a crash frees its URL after the lease; a finished one never does")
+    func uploadLease() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            var job = StationJob(stationId: "CP1", kind: .diagnostics, requestId: nil, location: "x", createdBy: nil, now: Date())
+            job.uploadTokenHash = TokenService.hash("token")
+            job.uploadExpiresAt = Date().addingTimeInterval(86_400)
+            let stored = try await dependencies.jobs.repository.insert(job)
+            let repository = dependencies.jobs.repository
+            #expect(try await repository.claimUpload(tokenHash: TokenService.hash("token"), at: Date()) != nil)
+            // Claimed, then the process died: no path was written.
+            #expect(try await repository.claimUpload(tokenHash: TokenService.hash("token"), at: Date()) == nil, "held by the first")
+            let later = Date().addingTimeInterval(StationJobRepository.uploadLease + 1)
+            #expect(try await repository.claimUpload(tokenHash: TokenService.hash("token"), at: later) != nil, "free after the lease")
+            try await repository.finishUpload(stored.id, path: "/tmp/x", bytes: 1, at: later)
+            #expect(try await repository.claimUpload(tokenHash: TokenService.hash("token"), at: later.addingTimeInterval(3600)) == nil)
+        }
+    }
+}

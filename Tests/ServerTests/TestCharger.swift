@@ -26,10 +26,12 @@ struct TestCharger: Sendable {
     /// Attaches a charger to `service`; with `register`, it is also the station's live connection
     /// (as after a real upgrade), so commands reach it.
     static func connect(
-        _ service: OCPPService, id: String = "CP1", registration: RegistrationState = .accepted, register: Bool = false
+        _ service: OCPPService, id: String = "CP1", registration: RegistrationState = .accepted, register: Bool = false,
+        authenticatedOverTLS: Bool = false
     ) async throws -> TestCharger {
         let channel = NIOAsyncTestingChannel()
-        let acceptance = OCPPAcceptance(chargePointID: id, subprotocol: OCPP16.subprotocol, registration: registration)
+        let acceptance = OCPPAcceptance(
+            chargePointID: id, subprotocol: OCPP16.subprotocol, registration: registration, authenticatedOverTLS: authenticatedOverTLS)
         let connection = try await channel.testingEventLoop.executeInContext {
             try service.attach(channel, acceptance, logger: Self.logger)
         }

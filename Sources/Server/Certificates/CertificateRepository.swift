@@ -14,7 +14,7 @@ struct CertificateRepository: Sendable {
     func list(stationID: String) async throws -> [StationCertificate] {
         try await database.read { connection in
             try connection.query(
-                "SELECT * FROM station_certificates WHERE station_id = ? ORDER BY created_at DESC, id", stationID,
+                "SELECT * FROM station_certificates WHERE station_id = ? ORDER BY created_at DESC, id LIMIT 100", stationID,
                 map: StationCertificate.init(row:))
         }
     }

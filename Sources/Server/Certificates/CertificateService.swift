@@ -19,7 +19,16 @@ struct CertificateService: Sendable {
     static let expiryWarning: TimeInterval = 30 * 86_400
 
     /// A charger's CSR: the answer, and — when accepted — the CertificateSigned to send after it.
-    func signRequest(stationID: String, csr: String) async -> (accepted: Bool, followUp: (@Sendable () async -> Void)?) {
+    /// Only a `trusted` connection gets one: over TLS, accepted, and proven by its password or its
+    /// own certificate — else whoever connects as a charger without a password could take a
+    /// certificate that outlives a later move to a stricter profile.
+    func signRequest(stationID: String, csr: String, trusted: Bool) async -> (accepted: Bool, followUp: (@Sendable () async -> Void)?) {
+        guard trusted else {
+            logger.notice(
+                "a certificate signing request over a connection not authenticated over TLS was refused",
+                metadata: ["chargePointId": .string(stationID)])
+            return (false, nil)
+        }
         let certificate: Certificate
         let stored: StationCertificate
         do {

@@ -36,6 +36,19 @@ struct ChargingProfileRepository: Sendable {
         }
     }
 
+    /// The stations that refused, or never answered, the profile with `profileID` since `since`.
+    func stations(refusedProfile profileID: Int, since: Date) async throws -> Set<String> {
+        try await database.read { connection in
+            Set(
+                try connection.query(
+                    """
+                    SELECT DISTINCT station_id FROM charging_profiles
+                    WHERE charging_profile_id = ? AND status IN ('rejected', 'failed') AND updated_at >= ?
+                    """, profileID, since
+                ) { try $0.get(0, as: String.self) })
+        }
+    }
+
     /// The station's next operator profile id.
     func nextProfileID(_ stationID: String) async throws -> Int {
         let next = try await database.read { connection in

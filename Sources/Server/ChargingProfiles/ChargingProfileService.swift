@@ -37,6 +37,13 @@ struct ChargingProfileService: Sendable {
                 FieldError(field: "chargingProfile" + (error.path.isEmpty ? "" : "." + error.path), message: error.reason)
             ])
         }
+        if source != .loadManagement, profile.chargingProfileId >= ChargingProfileRepository.loadManagementIDs {
+            throw ChargingProfileError.invalid([
+                FieldError(
+                    field: "chargingProfile.chargingProfileId",
+                    message: "ids from \(ChargingProfileRepository.loadManagementIDs) are load management's")
+            ])
+        }
         let active = try await sessions.activeTransaction(stationID: stationID, connectorID: connectorID)
         let problems = ChargingProfileRules.problems(profile, connectorID: connectorID, activeTransaction: active)
         guard problems.isEmpty else { throw ChargingProfileError.invalid(problems) }

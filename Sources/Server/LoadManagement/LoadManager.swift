@@ -70,7 +70,11 @@ final class LoadManager: Sendable {
 
     private func placeDefaults(managed: [String: String]) async throws {
         let holding = try await profiles.repository.stations(holdingActiveProfile: Self.defaultProfileID)
-        for stationID in managed.keys.sorted() where !holding.contains(stationID) && profiles.isConnected(stationID) {
+        // A charger that refused the default lately is not asked again every pass.
+        let refused = try await profiles.repository.stations(
+            refusedProfile: Self.defaultProfileID, since: now().addingTimeInterval(-600))
+        for stationID in managed.keys.sorted()
+        where !holding.contains(stationID) && !refused.contains(stationID) && profiles.isConnected(stationID) {
             do {
                 _ = try await profiles.send(
                     .init(
@@ -154,27 +158,38 @@ final class LoadManager: Sendable {
         }
         let allocations = LoadAllocator.allocate(siteLimitW: Int((limitKw * 1000).rounded(.down)), demands)
         let at = now()
+        let holdingDefault = try await profiles.repository.stations(holdingActiveProfile: Self.defaultProfileID)
         var stored: [ConnectorAllocation] = []
         var toSend: [(session: LoadAllocationRepository.Charging, limit: Int, change: Int)] = []
         for (session, allocation) in zip(sessions, allocations) {
             let previous = session.previous?.transactionId == session.transactionID ? session.previous : nil
+            // A connector that ignores its limit is not sent another; the rest get theirs when it
+            // changed. A limit sent and not accepted is sent again only when it changes or a minute
+            // on (`updatedAt` is when it was last sent), so a charger that refuses profiles is not
+            // asked every pass.
+            let unanswered = previous.map { $0.acknowledgedLimitW != $0.limitW && $0.limitW == allocation.limitW } ?? false
+            let retryDue = previous.map { at.timeIntervalSince($0.updatedAt) >= 60 } ?? true
+            let send = allocation.state != .ignoring && previous?.acknowledgedLimitW != allocation.limitW && (!unanswered || retryDue)
+            if send {
+                // A session that accepted no limit yet draws nothing (the default profile) — or, on a
+                // charger that does not hold the default, as much as its connector gives.
+                let drawing = previous?.acknowledgedLimitW ?? (holdingDefault.contains(session.stationID) ? 0 : session.connectorMaximumW)
+                toSend.append((session, allocation.limitW, allocation.limitW - drawing))
+            }
             stored.append(
                 ConnectorAllocation(
                     stationId: session.stationID, connectorId: session.connectorID, transactionId: session.transactionID,
                     limitW: allocation.state == .ignoring ? previous?.limitW ?? allocation.limitW : allocation.limitW,
                     acknowledgedLimitW: previous?.acknowledgedLimitW, state: allocation.state,
-                    reportedPowerW: session.reportedPowerW, updatedAt: at))
-            // A connector that ignores its limit is not sent another; the rest get theirs when it changed.
-            if allocation.state != .ignoring, previous?.acknowledgedLimitW != allocation.limitW {
-                // A session that accepted no limit yet draws nothing (the default profile).
-                let change = allocation.limitW - (previous?.acknowledgedLimitW ?? 0)
-                toSend.append((session, allocation.limitW, change))
-            }
+                    reportedPowerW: session.reportedPowerW, updatedAt: send ? at : previous?.updatedAt ?? at))
         }
         try await repository.store(siteID: site, stored)
-        // Lowered limits first, so the site holds no more than its limit while they change.
+        // Lowered limits first, so the site holds no more than its limit while they change; and no
+        // raise once a lowering failed: the charger that kept its power would take the site over.
         toSend.sort { $0.change < $1.change }
-        for (session, limit, _) in toSend {
+        var loweringFailed = false
+        for (session, limit, change) in toSend {
+            if change > 0 && loweringFailed { break }
             do {
                 let record = try await profiles.send(
                     profile(for: session, limitW: limit), stationID: session.stationID, connectorID: session.connectorID,
@@ -183,8 +198,11 @@ final class LoadManager: Sendable {
                     try await repository.acknowledge(
                         stationID: session.stationID, connectorID: session.connectorID, transactionID: session.transactionID,
                         limitW: limit)
+                } else if change < 0 {
+                    loweringFailed = true
                 }
             } catch {
+                if change < 0 { loweringFailed = true }
                 logger.notice(
                     "a charger did not take its load limit",
                     metadata: [

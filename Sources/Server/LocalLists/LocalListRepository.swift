@@ -88,6 +88,9 @@ struct LocalListRepository: Sendable {
                 }
             case "VersionMismatch":
                 try connection.run("UPDATE local_lists SET needs_full = 1, stale = 1 WHERE station_id = ?", stationID)
+            case "NotSupported":
+                // Nothing to keep in step: the sync stops asking.
+                try connection.run("UPDATE local_lists SET stale = 0 WHERE station_id = ?", stationID)
             default:
                 break
             }
@@ -110,6 +113,13 @@ struct LocalListRepository: Sendable {
                 ON CONFLICT (station_id) DO UPDATE SET charger_version = excluded.charger_version,
                     updated_at = excluded.updated_at
                 """, stationID, version, at)
+            // The charger holds another version than the one it accepted from us (a reset, another
+            // central system): a differential would build on a list it no longer has.
+            try connection.run(
+                """
+                UPDATE local_lists SET needs_full = 1, stale = 1
+                WHERE station_id = ? AND confirmed_version IS NOT NULL AND confirmed_version != ?
+                """, stationID, version)
         }
     }
 

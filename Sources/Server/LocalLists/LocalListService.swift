@@ -13,6 +13,8 @@ struct LocalListService: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
 
+    static let defaultMaximumEntries = 10_000
+
     /// What one update sent.
     struct Sent: Codable, Sendable, Equatable {
         var updateType: LocalListUpdateType
@@ -43,7 +45,9 @@ struct LocalListService: Sendable {
             if state?.stale == true { try await repository.clearStale(stationID) }
             return Outcome(state: try await repository.state(stationID), sent: nil)
         }
-        if let maximum = station.configuration?["SendLocalListMaxLength"].flatMap(Int.init), changes.count > maximum {
+        // Without the charger's own maximum, a bound that keeps one frame well inside what chargers read.
+        let maximum = station.configuration?["SendLocalListMaxLength"].flatMap(Int.init) ?? Self.defaultMaximumEntries
+        if changes.count > maximum {
             throw LocalListError.tooManyEntries(count: changes.count, maximum: maximum)
         }
         guard commands.connections.connection(stationID) != nil else { throw OutboundCallError.notConnected }

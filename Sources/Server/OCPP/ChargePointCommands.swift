@@ -102,6 +102,15 @@ struct ChargePointCommands: Sendable {
         } catch {
             throw CommandError.invalidPayload(error)
         }
+        if let set = request as? OCPP16.SetChargingProfile.Request,
+            set.csChargingProfiles.chargingProfileId >= ChargingProfileRepository.loadManagementIDs
+        {
+            throw CommandError.invalid([
+                FieldError(
+                    field: "csChargingProfiles.chargingProfileId",
+                    message: "ids from \(ChargingProfileRepository.loadManagementIDs) are load management's")
+            ])
+        }
         return try await send(action, request, to: stationID).json
     }
 

@@ -23,6 +23,8 @@ final class ChargePointConnection: Sendable {
     let subprotocol: String
     let outbound: OutboundCalls
     let inbound: InboundCalls
+    /// See `OCPPAcceptance.authenticatedOverTLS`.
+    let authenticatedOverTLS: Bool
     private let channel: any Channel
     private let state: Mutex<State>
 
@@ -33,7 +35,8 @@ final class ChargePointConnection: Sendable {
 
     init(
         chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState, connectedAt: Date,
-        outboundCapacity: Int, callTimeout: Duration, inboundCapacity: Int = InboundCalls.defaultCapacity,
+        outboundCapacity: Int, callTimeout: Duration, authenticatedOverTLS: Bool = false,
+        inboundCapacity: Int = InboundCalls.defaultCapacity,
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
         finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
     ) {
@@ -41,6 +44,7 @@ final class ChargePointConnection: Sendable {
         self.subprotocol = subprotocol
         self.channel = channel
         self.connectedAt = connectedAt
+        self.authenticatedOverTLS = authenticatedOverTLS
         self.state = Mutex(State(registration: registration))
         self.inbound = InboundCalls(capacity: inboundCapacity, eventLoop: channel.eventLoop)
         self.outbound = OutboundCalls(

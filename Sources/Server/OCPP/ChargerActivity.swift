@@ -135,7 +135,8 @@ struct ChargerActivity: Sendable {
             // A retried start: answer as the first time, whatever the tag's count says now.
             info.status = outcome.session.status == .rejected ? (info.status == .accepted ? .invalid : info.status) : .accepted
         }
-        if outcome.created, outcome.session.status == .active {
+        // Also for a retried start: a crash between the session and the reservation leaves it open.
+        if outcome.session.status == .active {
             try await reservations.markUsed(
                 stationID: stationID, connectorID: connectorID, idTag: idTag, parentIdTag: info.parentIdTag,
                 reservationID: reservationID, sessionID: outcome.session.id, transactionID: outcome.session.transactionId,

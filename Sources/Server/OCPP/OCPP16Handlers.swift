@@ -87,7 +87,9 @@ enum OCPP16Handlers {
         if let certificates {
             // Answered first; CertificateSigned follows once the charger has its answer.
             registry.register(OCPP16.SignCertificate.self) { request, call in
-                let (accepted, followUp) = await certificates.signRequest(stationID: call.stationID, csr: request.csr)
+                let (accepted, followUp) = await certificates.signRequest(
+                    stationID: call.stationID, csr: request.csr,
+                    trusted: call.connection.authenticatedOverTLS && call.connection.registration == .accepted)
                 return HandlerReply(.init(status: accepted ? .accepted : .rejected), afterReply: followUp)
             }
         }

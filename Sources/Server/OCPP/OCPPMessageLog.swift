@@ -237,6 +237,7 @@ final class OCPPRecorder: Sendable {
         try await database.write { connection in
             try connection.run("DELETE FROM ocpp_messages WHERE at < ?", cutoff)
             try connection.run("DELETE FROM meter_values WHERE at < ?", cutoff)
+            try connection.run("DELETE FROM security_events WHERE received_at < ?", cutoff)
         }
         if !storedSecretsRedacted.withLock({ $0 }) {
             // One pass per database, not per process start: rows written since are redacted by `log`.

@@ -42,6 +42,9 @@ struct OCPPAcceptance: Sendable {
     var chargePointID: String
     var subprotocol: String
     var registration: RegistrationState
+    /// Over TLS, and proven by its password or by its own client certificate: only such a
+    /// connection may ask our CA for a certificate (a charger moves to profile 3 from profile 2).
+    var authenticatedOverTLS = false
 }
 
 /// One HTTP/1.1 connection that may upgrade to an OCPP WebSocket. It uses NIO's typed WebSocket

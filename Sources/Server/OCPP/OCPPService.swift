@@ -64,15 +64,20 @@ struct OCPPService: Sendable {
         if let refusal = Self.securityRefusal(profile: known?.securityProfile ?? 0, identity: identity, security: security) {
             return refusal
         }
-        // Security profile 3 authenticates with the client certificate; the others with Basic auth.
-        if let hash = known?.passwordHash, security.clientCommonName != identity {
+        // Security profile 3 authenticates with the client certificate; the others with Basic auth —
+        // a certificate never stands in for the password below profile 3.
+        let profile = known?.securityProfile ?? 0
+        let certified = profile >= 3 && security.clientCommonName == identity
+        var passwordVerified = false
+        if let hash = known?.passwordHash, !certified {
             guard let password = Self.basicPassword(head.headers["Authorization"].first, user: identity),
                 ChargePointPassword.verify(password, against: hash)
             else {
                 return .refuse(.unauthorized, [.wwwAuthenticate: "Basic realm=\"OCPP\", charset=\"UTF-8\""], "Basic authentication required")
             }
-        } else if known?.passwordHash == nil, (1...2).contains(known?.securityProfile ?? 0) {
-            return .refuse(.unauthorized, [:], "security profile \(known?.securityProfile ?? 0) needs a password; none is set")
+            passwordVerified = true
+        } else if known?.passwordHash == nil, (1...2).contains(profile) {
+            return .refuse(.unauthorized, [:], "security profile \(profile) needs a password; none is set")
         }
         let offered = head.headers["Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -86,7 +91,10 @@ struct OCPPService: Sendable {
             case .pending: .pending
             case .rejected: .rejected
             }
-        return .accept(OCPPAcceptance(chargePointID: identity, subprotocol: token, registration: registration))
+        return .accept(
+            OCPPAcceptance(
+                chargePointID: identity, subprotocol: token, registration: registration,
+                authenticatedOverTLS: security.tls && (passwordVerified || certified || security.clientCommonName == identity)))
     }
 
     /// Whether the connection is below the station's security profile: 2 needs TLS, 3 needs TLS and
@@ -122,7 +130,7 @@ struct OCPPService: Sendable {
         let logger = connectionLogger
         let connection = makeConnection(
             chargePointID: acceptance.chargePointID, subprotocol: acceptance.subprotocol.lowercased(), channel: channel,
-            registration: acceptance.registration)
+            registration: acceptance.registration, authenticatedOverTLS: acceptance.authenticatedOverTLS)
         let handler = ChargePointChannelHandler(
             connection: connection, maxMessageSize: settings.maxFrameSize, pingInterval: settings.pingInterval.map(TimeAmount.init),
             logger: logger
@@ -134,13 +142,15 @@ struct OCPPService: Sendable {
     }
 
     func makeConnection(
-        chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState
+        chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState,
+        authenticatedOverTLS: Bool = false
     ) -> ChargePointConnection {
         let metrics = metrics
         let recorder = recorder
         return ChargePointConnection(
             chargePointID: chargePointID, subprotocol: subprotocol, channel: channel, registration: registration,
             connectedAt: now(), outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
+            authenticatedOverTLS: authenticatedOverTLS,
             observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) },
             finished: { exchange in
                 recorder.log(

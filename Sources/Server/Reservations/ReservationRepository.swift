@@ -85,11 +85,13 @@ struct ReservationRepository: Sendable {
                 if status == .refused { open.endedAt = at }
                 return try TableStore<Reservation>.update(open, expectedVersion: open.version, in: connection)
             }
-            // Ended while it waited for this answer (its time ran out first): it stays ended, with the answer.
+            // Ended while it waited for this answer (expired, cancelled, failed first): it stays
+            // ended, with the answer.
             if var ended = try connection.queryFirst(
                 """
                 SELECT * FROM reservations
-                WHERE station_id = ? AND reservation_id = ? AND charger_answer IS NULL AND status = 'expired'
+                WHERE station_id = ? AND reservation_id = ? AND charger_answer IS NULL
+                    AND status IN ('expired', 'cancelled', 'failed')
                 ORDER BY created_at DESC LIMIT 1
                 """, stationID, reservationID, map: Reservation.init(row:))
             {

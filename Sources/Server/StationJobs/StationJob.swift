@@ -104,10 +104,18 @@ struct StationJob: TableRecord, Encodable {
         finishedAt = try row.get("finished_at")
     }
 
-    /// Moves to `status`, kept in the history; a final status finishes the job.
+    /// Steps kept per job: a charger repeating a status must not grow its row without end.
+    static let maximumHistory = 50
+
+    /// Moves to `status`, kept in the history (a repeat of the last status is not); a final status
+    /// finishes the job.
     mutating func move(to status: String, at: Date) {
+        let repeated = self.status == status
         self.status = status
-        history.append(Step(status: status, at: at))
+        if !repeated {
+            history.append(Step(status: status, at: at))
+            if history.count > Self.maximumHistory { history.removeFirst(history.count - Self.maximumHistory) }
+        }
         updatedAt = at
         if let outcome = Self.outcome(of: status) {
             failed = !outcome

@@ -51,7 +51,8 @@ struct StationJobReports: Sendable {
         try await monitoring.raise(
             Alert(
                 kind: .securityEvent, severity: severe.contains(type) ? .critical : .warning,
-                conditionKey: "security:\(stationID):\(event.id)", stationId: stationID, connectorId: nil,
+                // One open alert per station and type: a charger repeating an event does not flood alerts.
+                conditionKey: "security:\(stationID):\(type)", stationId: stationID, connectorId: nil,
                 message: "\(stationID) reported \(type)", details: details, at: at))
     }
 }

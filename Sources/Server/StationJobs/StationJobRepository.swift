@@ -5,8 +5,18 @@ import Storage
 struct StationJobRepository: Sendable {
     let database: Database
 
-    func insert(_ job: StationJob) async throws -> StationJob {
-        try await database.write { try TableStore<StationJob>.insert(job, into: $0) }
+    /// Stores a new job; with `assignRequestID`, under the station's next request id, counted in
+    /// the same transaction so two requests never share one.
+    func insert(_ job: StationJob, assignRequestID: Bool = false) async throws -> StationJob {
+        try await database.write { connection in
+            var job = job
+            if assignRequestID {
+                job.requestId = try connection.queryFirst(
+                    "SELECT coalesce(max(request_id), 0) + 1 FROM station_jobs WHERE station_id = ?", job.stationId
+                ) { try $0.get(0, as: Int.self) } ?? 1
+            }
+            return try TableStore<StationJob>.insert(job, into: connection)
+        }
     }
 
     func job(_ id: String, stationID: String) async throws -> StationJob {
@@ -78,15 +88,27 @@ struct StationJobRepository: Sendable {
         }
     }
 
-    /// Takes the upload URL's token for one upload: unknown, used or expired tokens get nil.
+    /// How long an upload holds its URL: one cut short by a crash frees it after this.
+    static let uploadLease: TimeInterval = 600
+
+    /// Takes the upload URL's token for one upload: unknown, used or expired tokens get nil. Looked
+    /// up on a reader first, so a flood of made-up tokens never queues on the writer.
     func claimUpload(tokenHash: String, at: Date) async throws -> StationJob? {
-        try await database.write { connection in
+        let leaseEnded = at.addingTimeInterval(-Self.uploadLease)
+        let condition = """
+            upload_token_hash = ? AND upload_expires_at > ?
+                AND (uploaded_at IS NULL OR (upload_path IS NULL AND uploaded_at < ?))
+            """
+        let known = try await database.read { connection in
+            try connection.queryFirst("SELECT id FROM station_jobs WHERE \(condition)", tokenHash, at, leaseEnded) {
+                try $0.get(0, as: String.self)
+            }
+        }
+        guard known != nil else { return nil }
+        return try await database.write { connection in
             guard
                 var job = try connection.queryFirst(
-                    """
-                    SELECT * FROM station_jobs
-                    WHERE upload_token_hash = ? AND uploaded_at IS NULL AND upload_expires_at > ?
-                    """, tokenHash, at, map: StationJob.init(row:))
+                    "SELECT * FROM station_jobs WHERE \(condition)", tokenHash, at, leaseEnded, map: StationJob.init(row:))
             else { return nil }
             let version = job.version
             job.uploadedAt = at

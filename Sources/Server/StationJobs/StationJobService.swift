@@ -57,11 +57,10 @@ struct StationJobService: Sendable {
         try checkLocation(firmware.location)
         try checkRetries(retries)
         try await requireConnected(stationID)
-        let requestID = try await nextRequestID(stationID)
         let job = try await repository.insert(
-            StationJob(
-                stationId: stationID, kind: .signedFirmware, requestId: requestID, location: firmware.location, createdBy: userID,
-                now: now()))
+            StationJob(stationId: stationID, kind: .signedFirmware, requestId: nil, location: firmware.location, createdBy: userID, now: now()),
+            assignRequestID: true)
+        let requestID = job.requestId ?? 0
         return try await sending(job) {
             _ = try await commands.send(
                 OCPP16.SignedUpdateFirmware.self,
@@ -83,7 +82,7 @@ struct StationJobService: Sendable {
             throw StationJobError.invalid([FieldError(field: "stopTime", message: "must be after startTime")])
         }
         try await requireConnected(stationID)
-        let (job, url) = try await uploadJob(stationID: stationID, kind: .diagnostics, requestID: nil, by: userID)
+        let (job, url) = try await uploadJob(stationID: stationID, kind: .diagnostics, by: userID)
         return try await sending(job) {
             _ = try await commands.send(
                 OCPP16.GetDiagnostics.self,
@@ -103,8 +102,8 @@ struct StationJobService: Sendable {
             throw StationJobError.invalid([FieldError(field: "latestTimestamp", message: "must be after oldestTimestamp")])
         }
         try await requireConnected(stationID)
-        let requestID = try await nextRequestID(stationID)
-        let (job, url) = try await uploadJob(stationID: stationID, kind: .log, requestID: requestID, by: userID)
+        let (job, url) = try await uploadJob(stationID: stationID, kind: .log, by: userID)
+        let requestID = job.requestId ?? 0
         return try await sending(job) {
             _ = try await commands.send(
                 OCPP16.GetLog.self,
@@ -116,17 +115,15 @@ struct StationJobService: Sendable {
     }
 
     /// A job whose charger uploads to us, and the URL (with its token) the charger gets.
-    private func uploadJob(stationID: String, kind: StationJobKind, requestID: Int?, by userID: String?) async throws
-        -> (StationJob, String)
-    {
+    private func uploadJob(stationID: String, kind: StationJobKind, by userID: String?) async throws -> (StationJob, String) {
         let token = Identifiers.randomToken()
         let url = settings.publicURL + OCPPSecretRedaction.uploadPath + token
         var job = StationJob(
-            stationId: stationID, kind: kind, requestId: requestID,
+            stationId: stationID, kind: kind, requestId: nil,
             location: OCPPSecretRedaction.urlWithoutUploadToken(url) ?? url, createdBy: userID, now: now())
         job.uploadTokenHash = TokenService.hash(token)
         job.uploadExpiresAt = now().addingTimeInterval(settings.uploadLifetime)
-        return (try await repository.insert(job), url)
+        return (try await repository.insert(job, assignRequestID: kind == .log), url)
     }
 
     /// Runs the call; a call that fails ends the job failed, with the reason.
@@ -139,10 +136,6 @@ struct StationJobService: Sendable {
             throw error
         }
         return try await repository.job(job.id, stationID: job.stationId)
-    }
-
-    private func nextRequestID(_ stationID: String) async throws -> Int {
-        (try await repository.list(stationID: stationID, kind: nil, limit: 1000).compactMap(\.requestId).max() ?? 0) + 1
     }
 
     private func requireConnected(_ stationID: String) async throws {

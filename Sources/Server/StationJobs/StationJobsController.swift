@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import OCPP
 
 /// Staff: `/api/v1/stations/{id}/firmware`, `…/signed-firmware`, `…/diagnostics`, `…/logs`, the
@@ -141,7 +142,10 @@ struct StationJobsController {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximum {
             throw BodyLimitMiddleware.tooLarge(maximum)
         }
-        guard let job = try await service.repository.claimUpload(tokenHash: TokenService.hash(token), at: service.now()) else {
+        // Ours are 43 URL-safe characters: anything else is not worth a lookup.
+        guard token.utf8.count == 43, token.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }),
+            let job = try await service.repository.claimUpload(tokenHash: TokenService.hash(token), at: service.now())
+        else {
             throw StationJobError.uploadNotAccepted
         }
         let path = (settings.uploadDirectory as NSString).appendingPathComponent(job.id)
@@ -153,12 +157,14 @@ struct StationJobsController {
                 let file = FileHandle(forWritingAtPath: path)
             else { throw StationJobError.uploadNotAccepted }
             defer { try? file.close() }
+            // File writes block: they run on NIO's thread pool, not the cooperative pool.
             for try await buffer in request.body {
                 written += buffer.readableBytes
                 guard written <= maximum else { throw BodyLimitMiddleware.tooLarge(maximum) }
-                try file.write(contentsOf: Data(buffer.readableBytesView))
+                let data = Data(buffer.readableBytesView)
+                try await NIOThreadPool.singleton.runIfActive { try file.write(contentsOf: data) }
             }
-            try file.synchronize()
+            try await NIOThreadPool.singleton.runIfActive { try file.synchronize() }
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             try await service.repository.finishUpload(job.id, path: nil, bytes: nil, at: service.now())
