@@ -171,7 +171,7 @@ struct AppDependencies: Sendable {
         let loadManager = LoadManager(
             repository: LoadAllocationRepository(database: database), profiles: chargingProfileService,
             settings: .init(minimumPowerW: configuration.loadMinimumPowerW), logger: Logger(label: "load-management"), now: now)
-        loadSignal.connect { loadManager.stationChanged($0) }
+        loadSignal.connect(loadManager)
 
         return AppDependencies(
             configuration: configuration, database: database, keyValue: keyValue, registry: registry,

@@ -237,13 +237,13 @@ final class LoadManager: Sendable {
 
 /// Lets what a charger reports reach load management, which is built after the handlers.
 final class LoadSignal: Sendable {
-    private let handler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let manager = Mutex<LoadManager?>(nil)
 
-    func connect(_ handler: @escaping @Sendable (String) -> Void) {
-        self.handler.withLock { $0 = handler }
+    func connect(_ manager: LoadManager) {
+        self.manager.withLock { $0 = manager }
     }
 
     func stationChanged(_ stationID: String) {
-        handler.withLock { $0 }?(stationID)
+        manager.withLock { $0 }?.stationChanged(stationID)
     }
 }
