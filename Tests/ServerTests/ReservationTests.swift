@@ -170,48 +170,44 @@ struct ReservationTests {
         }
     }
 
-    @Test("a reservation whose time ran out while the charger had not answered stays expired, with the answer kept")
-    func answerAfterExpiry() async throws {
+    /// Reserves CP1's connector 1 for TAG1, ends the reservation with `meanwhile` while the charger
+    /// has not answered yet, then answers Accepted; returns the API's reply and every reservation.
+    private static func answerAfterEnd(
+        expiresIn seconds: TimeInterval, _ meanwhile: @escaping @Sendable (ReservationRepository) async throws -> Void
+    ) async throws -> (reply: Reply, stored: [Reservation]) {
         try await withApp(withAdmin) { client, dependencies async throws in
             let (admin, charger) = try await client.connectStationCP1(dependencies)
             try await client.acceptedTag("TAG1", token: admin)
             let reserving = Task {
                 try await client.call(
                     .post, "/api/v1/reservations", token: admin,
-                    json: ["stationId": "CP1", "connectorId": 1, "idTag": "TAG1", "expiresAt": isoTime(60)])
+                    json: ["stationId": "CP1", "connectorId": 1, "idTag": "TAG1", "expiresAt": isoTime(seconds)])
             }
             let call = try await charger.next()
             let repository = dependencies.reservations.reservations
-            try await repository.expireDue(now: Date().addingTimeInterval(120))
+            try await meanwhile(repository)
             guard call.count == 4, case .string(let messageID) = call[1] else { throw TestChargerError.notACall(call) }
             try await charger.send(#"[3,"\#(messageID)",{"status":"Accepted"}]"#)
             let reply = try await reserving.value
-            #expect(reply["status"] as? String == "expired" && reply["chargerAnswer"] as? String == "Accepted", "\(reply.object)")
-            #expect(try await repository.list(.init(), page: .init()).items.count == 1, "no second reservation from the answer")
             await charger.close()
+            return (reply, try await repository.list(.init(), page: .init()).items)
         }
+    }
+
+    @Test("a reservation whose time ran out while the charger had not answered stays expired, with the answer kept")
+    func answerAfterExpiry() async throws {
+        let (reply, stored) = try await Self.answerAfterEnd(expiresIn: 60) { try await $0.expireDue(now: Date().addingTimeInterval(120)) }
+        #expect(reply["status"] as? String == "expired" && reply["chargerAnswer"] as? String == "Accepted", "\(reply.object)")
+        #expect(stored.count == 1, "no second reservation from the answer")
     }
 
     @Test("a ReserveNow answer that arrives after the reservation was cancelled stores no second one")
     func answerAfterCancel() async throws {
-        try await withApp(withAdmin) { client, dependencies async throws in
-            let (admin, charger) = try await client.connectStationCP1(dependencies)
-            try await client.acceptedTag("TAG1", token: admin)
-            let reserving = Task {
-                try await client.call(
-                    .post, "/api/v1/reservations", token: admin,
-                    json: ["stationId": "CP1", "connectorId": 1, "idTag": "TAG1", "expiresAt": isoTime(600)])
-            }
-            let call = try await charger.next()
-            // The cancel's effect lands first (as when the two answers race).
-            try await dependencies.reservations.reservations.recordCancel(stationID: "CP1", reservationID: 1, answer: "Accepted", at: Date())
-            guard call.count == 4, case .string(let messageID) = call[1] else { throw TestChargerError.notACall(call) }
-            try await charger.send(#"[3,"\#(messageID)",{"status":"Accepted"}]"#)
-            _ = try await reserving.value
-            let all = try await dependencies.reservations.reservations.list(.init(), page: .init()).items
-            #expect(all.count == 1 && all.first?.status == .cancelled && all.first?.chargerAnswer == "Accepted", "\(all)")
-            await charger.close()
+        // The cancel's effect lands first, as when the two answers race.
+        let (_, stored) = try await Self.answerAfterEnd(expiresIn: 600) {
+            try await $0.recordCancel(stationID: "CP1", reservationID: 1, answer: "Accepted", at: Date())
         }
+        #expect(stored.count == 1 && stored.first?.status == .cancelled && stored.first?.chargerAnswer == "Accepted", "\(stored)")
     }
 
     @Test("refused before anything is sent: unknown station, missing connector, unknown tag, past expiry, not connected")

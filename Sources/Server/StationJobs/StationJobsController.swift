@@ -44,58 +44,46 @@ struct StationJobsController {
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("/api/v1/stations/{id}/firmware") { request, context in
-            let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: FirmwareRequest.self)
-            let job = try await OCPPController.mapCallErrors(station: id, action: "UpdateFirmware") {
+            return try await started("UpdateFirmware", context) { id in
                 try await service.updateFirmware(
                     stationID: id, location: body.location, retrieveAt: body.retrieveAt,
-                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds),
-                    by: context.identity?.userID)
+                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds), by: context.identity?.userID)
             }
-            return try jsonResponse(job, status: .created)
         }
         router.post("/api/v1/stations/{id}/signed-firmware") { request, context in
-            let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: SignedFirmwareRequest.self)
             var validator = Validator()
             validator.text(body.signingCertificate, "signingCertificate", length: 1...5500)
             validator.text(body.signature, "signature", length: 1...800)
             try validator.throwIfInvalid()
-            let job = try await OCPPController.mapCallErrors(station: id, action: "SignedUpdateFirmware") {
+            return try await started("SignedUpdateFirmware", context) { id in
                 try await service.updateSignedFirmware(
                     stationID: id,
                     firmware: .init(
                         location: body.location, retrieveAt: body.retrieveAt, installAt: body.installAt,
                         signingCertificate: body.signingCertificate, signature: body.signature),
-                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds),
-                    by: context.identity?.userID)
+                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds), by: context.identity?.userID)
             }
-            return try jsonResponse(job, status: .created)
         }
         router.post("/api/v1/stations/{id}/diagnostics") { request, context in
-            let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: DiagnosticsRequest.self)
-            let job = try await OCPPController.mapCallErrors(station: id, action: "GetDiagnostics") {
+            return try await started("GetDiagnostics", context) { id in
                 try await service.getDiagnostics(
                     stationID: id, startTime: body.startTime, stopTime: body.stopTime,
-                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds),
-                    by: context.identity?.userID)
+                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds), by: context.identity?.userID)
             }
-            return try jsonResponse(job, status: .created)
         }
         router.post("/api/v1/stations/{id}/logs") { request, context in
-            let id = try context.parameters.require("id")
             let body = try await request.decodeJSON(as: LogRequest.self)
             var validator = Validator()
             let type = validator.parse(body.logType, as: OCPP16.GetLog.Request.LogEnumType.self, field: "logType")
             try validator.throwIfInvalid()
-            let job = try await OCPPController.mapCallErrors(station: id, action: "GetLog") {
+            return try await started("GetLog", context) { id in
                 try await service.getLog(
                     stationID: id, type: type!, oldest: body.oldestTimestamp, latest: body.latestTimestamp,
-                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds),
-                    by: context.identity?.userID)
+                    retries: .init(retries: body.retries, retryIntervalSeconds: body.retryIntervalSeconds), by: context.identity?.userID)
             }
-            return try jsonResponse(job, status: .created)
         }
         router.get("/api/v1/stations/{id}/jobs") { request, context in
             let id = try context.parameters.require("id")
@@ -132,6 +120,15 @@ struct StationJobsController {
                 return Response(status: .created)
             }
         }
+    }
+
+    /// Starts a job on the route's station: 201 with it, or the charger's failure as a problem.
+    private func started(
+        _ action: String, _ context: AppRequestContext, _ start: (String) async throws -> StationJob
+    ) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let job = try await OCPPController.mapCallErrors(station: id, action: action) { try await start(id) }
+        return try jsonResponse(job, status: .created)
     }
 
     /// Writes the body to the upload folder, at most `uploadMaxBytes`; the token is used up only
