@@ -80,13 +80,23 @@ struct SecurityProfileTests {
             try await charger.send(#"[2,"sc1","SignCertificate",{"csr":\#(JSONWriter.string(.string(csr)))}]"#)
             let reply = try await charger.next()
             #expect(reply == [.int(3), .string("sc1"), .object(JSONObject([("status", .string("Accepted"))]))])
-            let call = try await charger.answerCall("CertificateSigned", with: #"{"status":"Accepted"}"#)
+            // Asking again before answering the first certificate: one at a time.
+            let pending = try await charger.next()
+            #expect(pending.count == 4 && pending[2] == .string("CertificateSigned"), "\(pending)")
+            try await charger.send(#"[2,"sc1b","SignCertificate",{"csr":\#(JSONWriter.string(.string(try chargerCSR(commonName: "CP1"))))}]"#)
+            #expect(try await charger.next() == [.int(3), .string("sc1b"), .object(JSONObject([("status", .string("Rejected"))]))])
+            guard case .string(let signedID) = pending[1] else { throw TestChargerError.notACall(pending) }
+            try await charger.send(#"[3,"\#(signedID)",{"status":"Accepted"}]"#)
+            let call = pending
             let chain = try #require(call[3]["certificateChain"]?.stringValue)
             #expect(chain.components(separatedBy: "BEGIN CERTIFICATE").count == 3, "the certificate and our CA")
             let leaf = try Certificate(pemEncoded: String(chain[..<chain.range(of: "-----END CERTIFICATE-----")!.upperBound]))
             #expect(dependencies.certificates.authority.certificate.publicKey.isValidSignature(leaf.signature, for: leaf))
-            let listed = try await client.call(.get, "/api/v1/stations/CP1/certificates", token: admin)
-            #expect(listed.items.first?["status"] as? String == "installed" && listed.items.first?["kind"] as? String == "ChargePointCertificate")
+            #expect(try await eventually {
+                let listed = try await client.call(.get, "/api/v1/stations/CP1/certificates", token: admin)
+                return listed.items.count == 1 && listed.items.first?["status"] as? String == "installed"
+                    && listed.items.first?["kind"] as? String == "ChargePointCertificate"
+            }, "the charger's Accepted installs it, and the refused repeat stored nothing")
 
             try await charger.send(#"[2,"sc2","SignCertificate",{"csr":\#(JSONWriter.string(.string(try chargerCSR(commonName: "CP9"))))}]"#)
             let refused = try await charger.next()

@@ -19,6 +19,16 @@ struct CertificateRepository: Sendable {
         }
     }
 
+    /// Whether the station has a certificate issued since `since` that it has not answered yet.
+    func awaitingAnswer(stationID: String, since: Date) async throws -> Bool {
+        try await database.read { connection in
+            try connection.queryFirst(
+                "SELECT 1 FROM station_certificates WHERE station_id = ? AND status = 'issued' AND created_at >= ? LIMIT 1",
+                stationID, since
+            ) { try $0.get(0, as: Int.self) } != nil
+        }
+    }
+
     /// The charger's answer to a certificate we sent (CertificateSigned, InstallCertificate): the
     /// newest one of that station and PEM moves to installed or rejected.
     func recordAnswer(stationID: String, pem: String, accepted: Bool, at: Date) async throws {

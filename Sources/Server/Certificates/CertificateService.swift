@@ -29,6 +29,12 @@ struct CertificateService: Sendable {
                 metadata: ["chargePointId": .string(stationID)])
             return (false, nil)
         }
+        // A charger repeating SignCertificate gets one certificate at a time: each would be signed,
+        // stored and sent. One still waiting for its answer refuses the next for a minute.
+        if (try? await repository.awaitingAnswer(stationID: stationID, since: now().addingTimeInterval(-60))) ?? true {
+            logger.notice("a certificate signing request while one is unanswered was refused", metadata: ["chargePointId": .string(stationID)])
+            return (false, nil)
+        }
         let certificate: Certificate
         let stored: StationCertificate
         do {

@@ -32,10 +32,11 @@ struct LocalListService: Sendable {
 
     /// A differential update needs a version the charger accepted (and no mismatch since); without
     /// one it is sent as a full update.
-    func send(_ stationID: String, type: LocalListUpdateType) async throws -> Outcome {
+    /// `desired` saves reading every card again when the caller already did (the sync, per pass).
+    func send(_ stationID: String, type: LocalListUpdateType, desired known: [LocalListEntry]? = nil) async throws -> Outcome {
         guard let station = try await stations.station(stationID) else { throw LocalListError.stationNotFound(stationID) }
         let state = try await repository.state(stationID)
-        let desired = try await repository.desiredEntries()
+        let desired = if let known { known } else { try await repository.desiredEntries() }
         let differential = type == .differential && state?.confirmedVersion != nil && state?.needsFull == false
         let changes =
             differential
@@ -67,9 +68,13 @@ struct LocalListService: Sendable {
     /// Sends a differential update to each connected station whose list a tag change made stale.
     /// A station that is offline keeps its mark until it is back.
     func syncStale() async throws {
-        for stationID in try await repository.staleStations() where commands.connections.connection(stationID) != nil {
+        let connected = try await repository.staleStations().filter { commands.connections.connection($0) != nil }
+        guard !connected.isEmpty else { return }
+        // The cards are read once for the whole pass, not once per station.
+        let desired = try await repository.desiredEntries()
+        for stationID in connected {
             do {
-                _ = try await send(stationID, type: .differential)
+                _ = try await send(stationID, type: .differential, desired: desired)
             } catch {
                 logger.notice(
                     "local list update failed", metadata: ["chargePointId": .string(stationID), "error": .string("\(error)")])
