@@ -147,10 +147,16 @@ def test_a_tariff_with_a_night_window_and_a_driver_with_a_card_are_set_up_in_the
     assert tariff["energyPrice"] == "0.40" and tariff["taxRatePercent"] == "20.00"
     assert [(w["start"], w["end"], w["energyPrice"]) for w in tariff["windows"]] == [("22:00", "06:00", "0.25")]
 
-    # The quote calculator prices 10 kWh over an hour at the base price: 4.00 + 20 % = 4.80.
+    # The quote calculator prices 10 kWh over a midday hour at the base price: 4.00 + 20 % = 4.80;
+    # the same hour at night at the window's price: 2.50 + 20 % = 3.00. The start is pinned, so
+    # the answer does not depend on when the test runs.
     page.get_by_label("Energy (kWh)").fill("10")
+    page.locator("#startAt").fill("2026-06-01T12:00:00Z")
     page.get_by_role("button", name="Quote").click()
     expect(page.locator("#quote-total")).to_have_text("4.80 EUR")
+    page.locator("#startAt").fill("2026-06-01T23:00:00Z")
+    page.get_by_role("button", name="Quote").click()
+    expect(page.locator("#quote-total")).to_have_text("3.00 EUR")
 
     page.locator("#tariff-energy").fill("0.50")
     page.locator("#window1-start").fill("")

@@ -139,7 +139,8 @@ struct TariffsController {
         let membership = validator.parse(
             parameters.text("membership").flatMap { $0.isEmpty ? nil : $0 }, as: Membership.self, field: "membership")
         let now = now()
-        let startAt = try parameters.date("startAt") ?? now
+        // Empty is "now", as a form's blank field sends it.
+        let startAt = parameters.text("startAt")?.isEmpty == true ? now : try parameters.date("startAt") ?? now
         validator.check(
             startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
             "must be after 2010-01-01 and at most a year ahead of now")

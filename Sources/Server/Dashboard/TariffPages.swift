@@ -108,6 +108,7 @@ enum TariffPages {
               <form class="inline" method="get" action="/ui/tariffs/\(DashboardLayout.segment(tariff.id))" id="quote-form">
                 <label for="energyKwh">Energy (kWh) <input id="energyKwh" name="energyKwh" inputmode="decimal" required value="\(parameters.text("energyKwh") ?? "20")"></label>
                 <label for="durationMinutes">Duration (minutes) <input id="durationMinutes" name="durationMinutes" inputmode="decimal" required value="\(parameters.text("durationMinutes") ?? "60")"></label>
+                <label for="startAt">Starts (ISO 8601, empty is now) <input id="startAt" name="startAt" placeholder="2026-01-31T22:00:00Z" value="\(parameters.text("startAt") ?? "")"></label>
                 <label for="membership">Membership <select id="membership" name="membership">\(DashboardLayout.options(memberships, selected: parameters.text("membership") ?? ""))</select></label>
                 <button type="submit">Quote</button>
               </form>
