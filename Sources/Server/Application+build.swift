@@ -54,6 +54,11 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOS
             try await dependencies.ocpp.recorder.prune(
                 before: dependencies.now().addingTimeInterval(-Double(configuration.ocppMessageRetention.components.seconds)))
         },
+        PeriodicTask(name: "audit retention", interval: .seconds(3600), logger: logger) {
+            guard let retention = configuration.auditRetention else { return }
+            let now = dependencies.now()
+            try await dependencies.audit.prune(before: now.addingTimeInterval(-Double(retention.components.seconds)), now: now)
+        },
         RecorderService(recorder: dependencies.ocpp.recorder, interval: .milliseconds(250), logger: logger))
     return app
 }
@@ -70,6 +75,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
     routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
     routes.add(middleware: RoutePolicyMiddleware())
+    routes.add(middleware: AuditAttributionMiddleware(now: dependencies.now))
 
     let now = dependencies.now
     SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)
@@ -102,6 +108,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     ).addRoutes(to: routes)
     AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
     ocppController.addRoutes(to: routes)
+    AuditController(audit: dependencies.audit).addRoutes(to: routes)
     if dependencies.configuration.dashboard.enabled {
         DashboardController(dependencies: dependencies, ocpp: ocppController).addRoutes(to: routes)
     }

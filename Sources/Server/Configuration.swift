@@ -37,6 +37,8 @@ struct AppConfiguration: Sendable {
     var eventHeartbeat: Duration
     var ocpp: OCPPService.Settings
     var ocppMessageRetention: Duration
+    /// How long audit entries are kept; nil: forever.
+    var auditRetention: Duration?
     var dashboard: DashboardSettings
     /// The longest a driver may reserve a connector for through the app.
     var reservationDriverMaximum: Duration
@@ -197,6 +199,9 @@ extension ConfigurationKey {
     static let ocppMessageRetentionDays = ConfigurationKey(
         name: "ocppMessageRetentionDays", help: "Days OCPP messages and meter values are kept", defaultDescription: "30")
 
+    static let auditRetentionDays = ConfigurationKey(
+        name: "auditRetentionDays", help: "Days audit entries are kept; 0 keeps them forever", defaultDescription: "0")
+
     static let uiEnabled = ConfigurationKey(
         name: "uiEnabled", help: "Serve the operator dashboard at /ui (false: / and /ui answer 404)", defaultDescription: "true")
     static let uiSessionHours = ConfigurationKey(
@@ -244,7 +249,7 @@ extension ConfigurationKey {
         .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword, .offlineGraceMinutes,
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
-        .ocppMessageRetentionDays,
+        .ocppMessageRetentionDays, .auditRetentionDays,
         .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
         .reservationMaxMinutes, .localListSyncSeconds, .loadMinimumPowerW, .loadManagementSeconds,
         .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
@@ -363,6 +368,8 @@ extension AppConfiguration {
                 maxFrameSize: try reader.integer(.ocppMaxFrameBytes, default: 65_536, in: 1024...(16 << 20)),
                 autoRegister: try reader.choice(.ocppAutoRegister, default: BooleanSetting.false) == .true),
             ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))),
+            auditRetention: { $0 == 0 ? nil : Duration.seconds(86_400 * $0) }(
+                try reader.integer(.auditRetentionDays, default: 0, in: 0...36_500)),
             dashboard: DashboardSettings(
                 enabled: try reader.choice(.uiEnabled, default: BooleanSetting.true) == .true,
                 sessionLifetime: .seconds(3600 * (try reader.integer(.uiSessionHours, default: 12, in: 1...720))),

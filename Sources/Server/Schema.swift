@@ -19,7 +19,15 @@ enum Schema {
         Migration(version: 13, name: "charging_profiles_load", sql: chargingProfilesLoad),
         Migration(version: 14, name: "station_jobs_security_events", sql: stationJobsSecurityEvents),
         Migration(version: 15, name: "certificates_security_profile", sql: certificatesSecurityProfile),
+        Migration(version: 16, name: "audit_log", apply: auditLog),
     ]
+
+    /// The audit log and the triggers that fill it (see `AuditSchema`). A later migration that adds
+    /// a column to an audited table ends with `AuditSchema.recreateTriggers` so the column is recorded.
+    private static func auditLog(_ connection: Connection) throws {
+        try connection.execute(AuditSchema.tableSQL)
+        try AuditSchema.recreateTriggers(connection)
+    }
 
     /// Certificates our CA issued to chargers or that were installed on them, what they reported
     /// installed, and each station's OCPP security profile (0–3): a charger connecting below it

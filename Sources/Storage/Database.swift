@@ -94,11 +94,15 @@ public final class Database: Sendable {
     public func write<T: Sendable>(
         background: Bool = false, _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        // Read here, in the caller's task: the writer's thread has no task-locals.
+        let attribution = WriteAttribution.current
+        return try await withCheckedThrowingContinuation { continuation in
             let job = WriteJob(
                 run: { connection, isolated in
                     do {
-                        let value = try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                        let value = try connection.attributed(attribution) {
+                            try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                        }
                         return .ran { commitError in
                             if let commitError {
                                 continuation.resume(throwing: commitError)
@@ -123,6 +127,7 @@ public final class Database: Sendable {
     /// time, instead of one chunk per commit round trip.
     public func writeAll(background: Bool = false, _ bodies: [@Sendable (Connection) throws -> Void]) async throws {
         guard !bodies.isEmpty else { return }
+        let attribution = WriteAttribution.current
         let progress = Mutex((remaining: bodies.count, error: (any Error)?.none))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             @Sendable func finished(_ error: (any Error)?) {
@@ -138,7 +143,9 @@ public final class Database: Sendable {
                 let job = WriteJob(
                     run: { connection, isolated in
                         do {
-                            try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                            try connection.attributed(attribution) {
+                                try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                            }
                             return .ran { finished($0) }
                         } catch {
                             finished(error)

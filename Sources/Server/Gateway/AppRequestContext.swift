@@ -14,9 +14,12 @@ struct AppRequestContext: RequestContext {
     var webSession: WebSession?
     /// A dashboard form's fields, already checked against the session's CSRF token.
     var form = FormFields()
+    /// The client's address as the socket sees it (a proxy's, behind one); for the audit log.
+    var remoteAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     var requestDecoder: JSONDecoder { WireFormat.decoder }

@@ -2,7 +2,7 @@ extension OpenAPIDocument {
     /// Every route of the REST API, as `buildRouter` registers it.
     static var operations: [Operation] {
         systemOperations + accountOperations + stationOperations + siteOperations + reservationOperations + driverOperations
-            + billingOperations + operatorOperations
+            + billingOperations + operatorOperations + auditOperations
     }
 
     private static let idempotencyKey: DocumentValue = [
