@@ -392,4 +392,54 @@ struct AuditTests {
             }
         }
     }
+
+    @Test("the trace id is the 32 hex digits of a valid W3C traceparent, else none")
+    func traceParent() {
+        func trace(_ value: String?) -> String? {
+            var headers = HTTPFields()
+            if let value { headers[HTTPField.Name("traceparent")!] = value }
+            return AuditAttribution.traceID(headers)
+        }
+        #expect(trace("00-\(Self.traceID)-00f067aa0ba902b7-01") == Self.traceID)
+        #expect(trace(nil) == nil)
+        #expect(trace("00-\(Self.traceID.uppercased())-00f067aa0ba902b7-01") == nil, "upper case is invalid")
+        #expect(trace("00-\(String(repeating: "0", count: 32))-00f067aa0ba902b7-01") == nil, "all-zero trace id")
+        #expect(trace("00-\(Self.traceID)-0000000000000000-01") == nil, "all-zero parent id")
+        #expect(trace("ff-\(Self.traceID)-00f067aa0ba902b7-01") == nil, "version ff")
+        #expect(trace("00-\(Self.traceID)-00f067aa0ba902b7-01-extra") == nil, "version 00 has four fields")
+        #expect(trace("01-\(Self.traceID)-00f067aa0ba902b7-01-extra") == Self.traceID, "a later version may add fields")
+        #expect(trace("00-\(Self.traceID.dropLast())-00f067aa0ba902b7-01") == nil)
+    }
+
+    @Test("a station's and a driver's page carry their audit trail for admins; operators, who may not read the log, get none")
+    func panels() async throws {
+        try await withApp(withAdmin) { client, _ async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.makeUser("operator", email: "op@example.com", adminToken: admin)
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("S1"))
+            _ = try await client.call(.patch, "/api/v1/stations/S1", token: admin, json: ["name": "Pier"])
+            let driver = try await client.call(.post, "/api/v1/drivers", token: admin, json: ["name": "Dee", "email": "dee@example.com"])
+            let driverID = try #require(driver["id"] as? String)
+            _ = try await client.call(.put, "/api/v1/id-tags/CARD9", token: admin, json: ["status": "Accepted", "driverId": driverID])
+            _ = try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Elsewhere"])
+
+            var adminBrowser = DashboardBrowser(client: client)
+            _ = try await adminBrowser.signIn(adminEmail, adminPassword)
+            let station = try await adminBrowser.get("/ui/stations/S1").html
+            let stationPanel = try #require(station.range(of: "id=\"audit-panel\"").map { String(station[$0.lowerBound...]) })
+            #expect(stationPanel.contains("station.update") && stationPanel.contains("connector.create") && stationPanel.contains("Pier"))
+            #expect(!stationPanel.contains("site.create") && !stationPanel.contains("driver.create"))
+            let driverPage = try await adminBrowser.get("/ui/drivers/\(driverID)").html
+            let driverPanel = try #require(driverPage.range(of: "id=\"audit-panel\"").map { String(driverPage[$0.lowerBound...]) })
+            #expect(driverPanel.contains("driver.create") && driverPanel.contains("id_tag.create") && !driverPanel.contains("station.update"))
+            #expect(driverPage.contains("CARD9"))
+
+            var operatorBrowser = DashboardBrowser(client: client)
+            _ = try await operatorBrowser.signIn("op@example.com", "password-123")
+            let operatorStation = try await operatorBrowser.get("/ui/stations/S1")
+            #expect(operatorStation.status == .ok && !operatorStation.html.contains("audit-panel"))
+            #expect(!operatorStation.html.contains("href=\"/ui/audit\""), "no navigation link to a page they may not open")
+            #expect(try await operatorBrowser.get("/ui/audit").status == .forbidden)
+        }
+    }
 }
