@@ -316,7 +316,10 @@ struct AddUser: AsyncParsableCommand {
             users: UserRepository(database: database), hasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)),
             now: Date.init)
         do {
-            let (user, _) = try await accounts.create(email: email, password: password, name: name ?? email, role: role)
+            // Audited like the API's user creation; the actor is whoever runs the command, unknown here.
+            let (user, _) = try await AuditAttribution(route: "cli: user add", at: Date()).bound {
+                try await accounts.create(email: email, password: password, name: name ?? email, role: role)
+            }
             await database.close()
             print("created \(role.rawValue) \(user.email) (id \(user.id))")
         } catch let error as AuthError {

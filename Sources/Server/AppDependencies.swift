@@ -52,7 +52,8 @@ struct AppDependencies: Sendable {
                 path: configuration.databasePath, migrations: Schema.migrations,
                 options: .init(
                     readerCount: readers ?? configuration.databaseReaders,
-                    maximumPageCount: configuration.databaseMaxPageCount))
+                    maximumPageCount: configuration.databaseMaxPageCount),
+                prepareWriter: AuditSchema.installTriggers)
         } catch {
             throw StartupError(databaseError: error, path: configuration.databasePath)
         }

@@ -22,11 +22,11 @@ enum Schema {
         Migration(version: 16, name: "audit_log", apply: auditLog),
     ]
 
-    /// The audit log and the triggers that fill it (see `AuditSchema`). A later migration that adds
-    /// a column to an audited table ends with `AuditSchema.recreateTriggers` so the column is recorded.
+    /// The audit log and the guards that keep it append-only. The triggers that fill it are TEMP
+    /// triggers of the server's writer (`AuditSchema.installTriggers`), made from the live columns
+    /// at every start, so a later migration's new column is recorded without touching them.
     private static func auditLog(_ connection: Connection) throws {
         try connection.execute(AuditSchema.tableSQL)
-        try AuditSchema.recreateTriggers(connection)
     }
 
     /// Certificates our CA issued to chargers or that were installed on them, what they reported

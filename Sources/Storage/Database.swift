@@ -58,10 +58,12 @@ public final class Database: Sendable {
     }
 
     /// Opens (creating if needed) the database at `path` and applies `migrations`; with
-    /// `migrate: false` it only refuses a schema newer than `migrations` know. The blocking work
-    /// runs on a thread of its own.
+    /// `migrate: false` it only refuses a schema newer than `migrations` know. `prepareWriter` then
+    /// sets up what lives on the writer connection alone (TEMP triggers). The blocking work runs on
+    /// a thread of its own.
     public static func open(
-        path: String, migrations: [Migration], migrate: Bool = true, options: Options = Options()
+        path: String, migrations: [Migration], migrate: Bool = true, options: Options = Options(),
+        prepareWriter: @escaping @Sendable (Connection) throws -> Void = { _ in }
     ) async throws -> Database {
         try await runOnOwnThread {
             let writer = try Connection(
@@ -75,6 +77,7 @@ public final class Database: Sendable {
             } else {
                 try migrator.refuseNewerSchema(writer)
             }
+            try prepareWriter(writer)
             let readers = try (0..<max(1, options.readerCount)).map { _ in
                 try Connection(
                     path: path, mode: .readOnly, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)

@@ -367,19 +367,19 @@ struct AuditTests {
         }
     }
 
-    @Test("every column of every audited table is known to its triggers, and every secret-looking column is redacted")
+    @Test("the writer records every column of every audited table, a secret-looking column only redacted")
     func triggersCoverEveryColumn() async throws {
         try await withApp { _, dependencies async throws in
-            let (stored, regenerated) = try await dependencies.database.read { connection in
-                let stored = try connection.query(
-                    "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'audit\\_%\\_%' ESCAPE '\\' AND tbl_name != 'audit_log' ORDER BY name"
-                ) { try $0.get(0, as: String.self) }
-                let regenerated = try AuditSchema.triggerSQL(columnsOf: { try AuditSchema.columns(of: $0, in: connection) })
-                return (stored, regenerated)
+            // The TEMP triggers live on the writer connection only.
+            let installed = try await dependencies.database.write { connection in
+                try connection.query("SELECT name, tbl_name FROM sqlite_temp_schema WHERE type = 'trigger'") {
+                    "\(try $0.get(1, as: String.self)):\(try $0.get(0, as: String.self))"
+                }
             }
-            // A migration that adds a column without recreating the triggers leaves them behind this.
-            #expect(Set(stored) == Set(regenerated), "recreate the audit triggers after adding a column to an audited table")
-            #expect(stored.count == AuditSchema.tables.count * 3)
+            let expected = AuditSchema.tables.flatMap { table in
+                AuditSchema.Operation.allCases.map { "\(table.name):\(AuditSchema.triggerName(table, $0))" }
+            }
+            #expect(Set(installed) == Set(expected) && installed.count == expected.count)
 
             // Looked at and found not secret: a timestamp, a client's retry key, two lookup keys.
             let notSecret: Set<String> = ["tokens_valid_after", "idempotency_key", "start_key", "condition_key"]
@@ -391,6 +391,37 @@ struct AuditTests {
                 }
             }
         }
+    }
+
+    @Test("a column a later migration adds is recorded without touching the triggers; another connection's writes are not recorded")
+    func laterColumnAndOtherPrograms() async throws {
+        let directory = NSTemporaryDirectory() + "csms-audit-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/csms.sqlite"
+        let later = Schema.migrations + [
+            Migration(version: Schema.migrations.count + 1, name: "site_note", sql: "ALTER TABLE sites ADD COLUMN note TEXT")
+        ]
+        let database = try await Database.open(path: path, migrations: later, prepareWriter: AuditSchema.installTriggers)
+        try await AuditAttribution(userId: "u1", role: "admin", at: Date()).bound {
+            try await database.write { connection in
+                try connection.run(
+                    "INSERT INTO sites (id, version, name, time_zone, created_at, updated_at, note) VALUES ('s1', 1, 'A', 'UTC', 0, 0, 'hello')")
+            }
+        }
+        let changes = try await database.read { connection in
+            try connection.queryFirst("SELECT changes FROM audit_log") { try $0.get(0, as: String.self) }
+        }
+        #expect(changes?.contains(#""note":{"after":"hello","before":null}"#) == true || changes?.contains(#""note":{"before":null,"after":"hello"}"#) == true, "\(changes ?? "none")")
+
+        // Another connection has no recording triggers (the e2e suite writes with Python's sqlite3,
+        // which has no write_attribution() either), but the append-only guard is in the schema.
+        let other = try Connection(path: path, mode: .readWrite)
+        #expect(throws: Never.self) { try other.run("UPDATE sites SET name = 'B' WHERE id = 's1'") }
+        #expect(throws: SQLiteError.self) { try other.run("UPDATE audit_log SET action = 'forged'") }
+        #expect(try other.queryFirst("SELECT count(*) FROM audit_log") { try $0.get(0, as: Int.self) } == 1)
+        other.close()
+        await database.close()
     }
 
     @Test("the trace id is the 32 hex digits of a valid W3C traceparent, else none")

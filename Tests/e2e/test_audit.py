@@ -6,7 +6,7 @@ import io
 import re
 import urllib.parse
 
-from harness import Server
+from harness import Server, run_cli
 
 ADMIN = {"CSMS_ADMIN_EMAIL": "root@example.com", "CSMS_ADMIN_PASSWORD": "root-password-1", "CSMS_BCRYPT_COST": "4"}
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -111,5 +111,21 @@ def test_api_and_dashboard_changes_are_audited_with_actor_address_request_and_tr
         assert server.json("GET", "/api/v1/audit/export.csv", headers=op)[0] == 403
         assert server.json("GET", "/api/v1/audit")[0] == 401
         assert server.json("DELETE", "/api/v1/audit", headers=admin)[0] in (404, 405)
+    finally:
+        server.stop()
+
+
+def test_a_user_added_from_the_command_line_is_audited_without_an_actor(data_dir):
+    server = Server(data_dir, env=ADMIN).start()
+    try:
+        admin = login(server, "root@example.com", "root-password-1")
+        result = run_cli("user", "add", "--data", str(data_dir), "--role", "operator", "--email", "cli@example.com",
+                         input="Quiet-Harbour-71\n", env={"CSMS_BCRYPT_COST": "4"})
+        assert result.returncode == 0, result.stderr
+        status, entries, _ = server.json("GET", "/api/v1/audit?action=user.create", headers=admin)
+        assert status == 200
+        created = [entry for entry in entries["items"] if entry["changes"]["email"]["after"] == "cli@example.com"]
+        assert len(created) == 1 and created[0]["route"] == "cli: user add" and "actorUserId" not in created[0]
+        assert created[0]["changes"]["password_hash"]["after"] == "[redacted]"
     finally:
         server.stop()

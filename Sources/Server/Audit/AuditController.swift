@@ -28,7 +28,10 @@ struct AuditController {
             ("targetId", parameters.text("targetId")), ("action", parameters.text("action")),
             ("stationId", parameters.text("stationId")), ("driverId", parameters.text("driverId")),
         ]
-        for (name, value) in fields { validator.text(value, name, length: 1...200) }
+        // Counted in code points, as the OpenAPI document's maxLength is (a combining mark is one).
+        for (name, value) in fields {
+            validator.check(value.map { (1...200).contains($0.unicodeScalars.count) } ?? true, name, "must be 1–200 characters")
+        }
         let query = AuditQuery(
             actorUserID: parameters.text("actor"), targetType: parameters.text("targetType"),
             targetID: parameters.text("targetId"), action: parameters.text("action"),

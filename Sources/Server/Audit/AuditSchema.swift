@@ -7,6 +7,12 @@ import Storage
 /// A trigger fires only while a write carries an attribution (`write_attribution()`, bound by
 /// `AuditAttributionMiddleware` for a signed-in person's request): a charger's own writes carry
 /// none and are not recorded.
+///
+/// The recording triggers are TEMP triggers of the server's writer connection, made at every
+/// start from the columns the tables have then: a column added by a later migration is recorded
+/// (in the clear unless declared secret here — a test checks secret-looking names), and another
+/// program writing the file (the sqlite3 shell, a script) neither needs `write_attribution()` nor
+/// is recorded. Only the append-only guards are part of the schema.
 enum AuditSchema {
     /// Shown instead of a secret column's value: that it changed, never what to.
     static let redacted = "[redacted]"
@@ -134,8 +140,7 @@ enum AuditSchema {
         "audit_\(table.name)_\(operation.rawValue)"
     }
 
-    /// The audit triggers of every audited table, for the columns each has now. A migration that
-    /// adds a column to an audited table calls `recreateTriggers` after it (a test fails otherwise).
+    /// The audit triggers of every audited table, for the columns each has now.
     static func triggerSQL(columnsOf columns: (String) throws -> [String]) rethrows -> [String] {
         try tables.flatMap { table in
             let recorded = try columns(table.name).filter { !bookkeeping.contains($0) && !table.ignored.contains($0) }
@@ -143,19 +148,15 @@ enum AuditSchema {
         }
     }
 
-    static func recreateTriggers(_ connection: Connection) throws {
-        for table in tables {
-            for operation in Operation.allCases {
-                try connection.execute("DROP TRIGGER IF EXISTS \(triggerName(table, operation))")
-            }
-        }
+    /// Creates the recording triggers on `connection` (the writer, after the migrations).
+    @Sendable static func installTriggers(_ connection: Connection) throws {
         for sql in try triggerSQL(columnsOf: { try columns(of: $0, in: connection) }) {
             try connection.execute(sql)
         }
     }
 
     static func columns(of table: String, in connection: Connection) throws -> [String] {
-        try connection.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", table) { try $0.get(0, as: String.self) }
+        try connection.query("SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid", table) { try $0.get(0, as: String.self) }
     }
 
     private static func triggerSQL(_ table: Table, _ operation: Operation, columns: [String]) -> String {
@@ -181,7 +182,7 @@ enum AuditSchema {
             expression?.replacingOccurrences(of: "ROW.", with: "\(operation.row).") ?? "NULL"
         }
         return """
-            CREATE TRIGGER \(triggerName(table, operation)) AFTER \(operation.triggerEvent) ON \(table.name)
+            CREATE TEMP TRIGGER \(triggerName(table, operation)) AFTER \(operation.triggerEvent) ON main.\(table.name)
             WHEN write_attribution() IS NOT NULL
             BEGIN
                 INSERT INTO audit_log (\(attributionColumns), action, target_type, target_id, station_id, driver_id, changes)

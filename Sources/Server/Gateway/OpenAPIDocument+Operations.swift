@@ -461,8 +461,9 @@ extension OpenAPIDocument {
                     JSONSchema.query(
                         "durationMinutes", JSONSchema.string(pattern: "^[+]?[0-9]{1,5}(\\.[0-9]{1,6})?$"),
                         "Minutes ≥ 0.", required: true),
-                    JSONSchema.query("membership", JSONSchema.oneOf(Membership.self)),
-                    JSONSchema.query("startAt", JSONSchema.dateTime, "Default now."),
+                    // Empty is "none" and "now": the dashboard's form sends its blank choices.
+                    JSONSchema.query("membership", JSONSchema.oneOf(Membership.allCases.map(\.rawValue) + [""])),
+                    JSONSchema.query("startAt", ["anyOf": [JSONSchema.dateTime, JSONSchema.oneOf([""])]], "Default (or empty): now."),
                 ],
                 responses: [200: .json(JSONSchema.ref("CostBreakdown"))]),
             Operation(
