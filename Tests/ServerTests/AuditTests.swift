@@ -424,6 +424,28 @@ struct AuditTests {
         await database.close()
     }
 
+    @Test("an update of only ignored columns (last seen, meter samples, bookkeeping) records nothing, even attributed")
+    func ignoredColumns() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let admin = try await client.adminToken()
+            _ = try await client.call(.post, "/api/v1/stations", token: admin, json: stationBody("CP1"))
+            let before = try await auditCount(dependencies)
+            try await AuditAttribution(userId: "u1", role: "admin", at: Date()).bound {
+                try await dependencies.database.write { connection in
+                    try connection.run("UPDATE stations SET last_seen_at = 5, online = 1, updated_at = 6, version = version + 1 WHERE id = 'CP1'")
+                }
+            }
+            #expect(try await auditCount(dependencies) == before)
+            try await AuditAttribution(userId: "u1", role: "admin", at: Date()).bound {
+                try await dependencies.database.write { connection in
+                    try connection.run("UPDATE stations SET last_seen_at = 7, name = 'Moved' WHERE id = 'CP1'")
+                }
+            }
+            let entry = try #require(try await client.auditEntries(admin, "action=station.update").first)
+            #expect(Set(changes(entry).keys) == ["name"])
+        }
+    }
+
     @Test("the trace id is the 32 hex digits of a valid W3C traceparent, else none")
     func traceParent() {
         func trace(_ value: String?) -> String? {

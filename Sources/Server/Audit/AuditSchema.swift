@@ -51,9 +51,11 @@ enum AuditSchema {
         Table(name: "tariffs", targetType: "tariff", json: ["windows", "membership_discounts"]),
         Table(name: "sites", targetType: "site"),
         Table(name: "reservations", targetType: "reservation", stationID: "ROW.station_id", driverID: "ROW.driver_id"),
+        // A session's running figures move with every meter sample; the meter readings at start and
+        // stop, which they follow from, are recorded.
         Table(
             name: "charging_sessions", targetType: "session", stationID: "ROW.station_id", driverID: "ROW.driver_id",
-            json: ["tariff", "cost", "flags"]),
+            ignored: ["energy_wh", "current_power_w", "last_sample_at", "charging_ended_at"], json: ["tariff", "cost", "flags"]),
         Table(name: "invoices", targetType: "invoice", driverID: "ROW.driver_id", json: ["lines"]),
         Table(
             name: "payments", targetType: "payment",
@@ -181,8 +183,11 @@ enum AuditSchema {
         func target(_ expression: String?) -> String {
             expression?.replacingOccurrences(of: "ROW.", with: "\(operation.row).") ?? "NULL"
         }
+        // An update fires only when it sets a recorded column: the charger's frequent updates of
+        // ignored ones (a station's last_seen_at, a session's meter samples) never enter the trigger.
+        let event = operation == .update ? "UPDATE OF \(columns.joined(separator: ", "))" : operation.triggerEvent
         return """
-            CREATE TEMP TRIGGER \(triggerName(table, operation)) AFTER \(operation.triggerEvent) ON main.\(table.name)
+            CREATE TEMP TRIGGER \(triggerName(table, operation)) AFTER \(event) ON main.\(table.name)
             WHEN write_attribution() IS NOT NULL
             BEGIN
                 INSERT INTO audit_log (\(attributionColumns), action, target_type, target_id, station_id, driver_id, changes)
