@@ -37,7 +37,9 @@ private func auditCount(_ dependencies: AppDependencies) async throws -> Int {
     try await dependencies.database.read { try $0.queryFirst("SELECT count(*) FROM audit_log") { try $0.get(0, as: Int.self) } ?? 0 }
 }
 
-@Suite("Audit log")
+/// One test at a time: each runs a whole app, and sixteen more at once in the parallel run starved
+/// the readiness checks' 2 s probe of other suites on a 2-core machine.
+@Suite("Audit log", .serialized)
 struct AuditTests {
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let requestHeaders: HTTPFields = [
