@@ -60,6 +60,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Largest charger message in bytes (default 65536)") var ocppMaxFrameBytes: String?
     @Option(help: "true: unknown chargers are created as pending (default false)") var ocppAutoRegister: String?
     @Option(help: "Days OCPP messages are kept (default 30)") var ocppMessageRetentionDays: String?
+    @Option(help: "Days audit entries are kept, 0 for forever (default 0)") var auditRetentionDays: String?
     @Option(help: "true|false: serve the dashboard at /ui (default true)") var uiEnabled: String?
     @Option(help: "Hours a dashboard sign-in lasts (default 12)") var uiSessionHours: String?
     @Option(help: "IANA zone of the dashboard's times (default UTC)") var displayTimeZone: String?
@@ -101,6 +102,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.ocppPingIntervalSeconds, ocppPingIntervalSeconds), (.ocppCallTimeoutSeconds, ocppCallTimeoutSeconds),
             (.ocppOutboundQueueSize, ocppOutboundQueueSize), (.ocppMaxFrameBytes, ocppMaxFrameBytes),
             (.ocppAutoRegister, ocppAutoRegister), (.ocppMessageRetentionDays, ocppMessageRetentionDays),
+            (.auditRetentionDays, auditRetentionDays),
             (.sessionMaxBillableHours, sessionMaxBillableHours), (.uiEnabled, uiEnabled), (.uiSessionHours, uiSessionHours),
             (.displayTimeZone, displayTimeZone), (.reservationMaxMinutes, reservationMaxMinutes),
             (.localListSyncSeconds, localListSyncSeconds), (.loadMinimumPowerW, loadMinimumPowerW),
@@ -325,7 +327,10 @@ struct AddUser: AsyncParsableCommand {
             users: UserRepository(database: database), hasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)),
             now: Date.init)
         do {
-            let (user, _) = try await accounts.create(email: email, password: password, name: name ?? email, role: role)
+            // Audited like the API's user creation; the actor is whoever runs the command, unknown here.
+            let (user, _) = try await AuditAttribution(route: "cli: user add", at: Date()).bound {
+                try await accounts.create(email: email, password: password, name: name ?? email, role: role)
+            }
             await database.close()
             print("created \(role.rawValue) \(user.email) (id \(user.id))")
         } catch let error as AuthError {

@@ -42,6 +42,7 @@ struct AppDependencies: Sendable {
     let analytics: AnalyticsService
     let idempotency: Idempotency
     let ocpp: OCPPService
+    let audit: AuditRepository
     let now: @Sendable () -> Date
 
     /// Prepares the data directory and opens and migrates the database: all that a CLI command
@@ -53,7 +54,8 @@ struct AppDependencies: Sendable {
                 path: configuration.databasePath, migrations: Schema.migrations,
                 options: .init(
                     readerCount: readers ?? configuration.databaseReaders,
-                    maximumPageCount: configuration.databaseMaxPageCount))
+                    maximumPageCount: configuration.databaseMaxPageCount),
+                prepareWriter: AuditSchema.installTriggers)
         } catch {
             throw StartupError(databaseError: error, path: configuration.databasePath)
         }
@@ -150,12 +152,13 @@ struct AppDependencies: Sendable {
             stations: stations, sessions: sessions, monitoring: monitoring, authorizer: authorizer, reservations: reservations,
             load: loadSignal,
             jobs: StationJobReports(jobs: jobs, stations: stations, monitoring: monitoring, now: now), recorder: recorder, now: now)
+        let audit = AuditRepository(database: database)
         let connections = ChargePointRegistry()
         let ocppMetrics = OCPPMetrics(registry: metricsRegistry)
         let commands = ChargePointCommands(
             connections: connections, stations: stations, reservations: reservations, localLists: localLists,
             chargingProfiles: chargingProfiles, jobs: jobs, certificates: CertificateRepository(database: database),
-            monitoring: monitoring, metrics: ocppMetrics, logger: Logger(label: "ocpp.commands"), now: now)
+            monitoring: monitoring, audit: audit, metrics: ocppMetrics, logger: Logger(label: "ocpp.commands"), now: now)
         let certificates = CertificateService(
             authority: try certificateAuthority(configuration, now: now()),
             repository: commands.certificates, commands: commands, monitoring: monitoring,
@@ -203,7 +206,7 @@ struct AppDependencies: Sendable {
             certificates: certificates,
             invoices: InvoiceService(database: database, events: events, now: now),
             analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
-            ocpp: ocpp, now: now)
+            ocpp: ocpp, audit: audit, now: now)
     }
 
     /// Our CA: the operator's files when configured, else the one in the data directory (made on

@@ -57,6 +57,11 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOS
             try await dependencies.ocpp.recorder.prune(
                 before: dependencies.now().addingTimeInterval(-Double(configuration.ocppMessageRetention.components.seconds)))
         },
+        PeriodicTask(name: "audit retention", interval: .seconds(3600), logger: logger) {
+            guard let retention = configuration.auditRetention else { return }
+            let now = dependencies.now()
+            try await dependencies.audit.prune(before: now.addingTimeInterval(-Double(retention.components.seconds)), now: now)
+        },
         RecorderService(recorder: dependencies.ocpp.recorder, interval: .milliseconds(250), logger: logger))
     return app
 }
@@ -69,14 +74,15 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: RequestIDMiddleware())
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
+    routes.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.configuration.trustedProxies))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
     routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
     routes.add(
         middleware: RateLimitMiddleware(
-            limiter: dependencies.rateLimiter, trustedProxies: dependencies.configuration.rateLimits.trustedProxies,
-            registry: dependencies.metrics.registry))
+            limiter: dependencies.rateLimiter, registry: dependencies.metrics.registry))
     routes.add(middleware: RoutePolicyMiddleware())
+    routes.add(middleware: AuditAttributionMiddleware(now: dependencies.now))
 
     let now = dependencies.now
     SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)
@@ -109,6 +115,7 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     ).addRoutes(to: routes)
     AnalyticsController(analytics: dependencies.analytics, stations: dependencies.stations).addRoutes(to: routes)
     ocppController.addRoutes(to: routes)
+    AuditController(audit: dependencies.audit).addRoutes(to: routes)
     if dependencies.configuration.dashboard.enabled {
         DashboardController(dependencies: dependencies, ocpp: ocppController).addRoutes(to: routes)
     }

@@ -37,6 +37,8 @@ struct AppConfiguration: Sendable {
     var eventHeartbeat: Duration
     var ocpp: OCPPService.Settings
     var ocppMessageRetention: Duration
+    /// How long audit entries are kept; nil: forever.
+    var auditRetention: Duration?
     var dashboard: DashboardSettings
     /// The longest a driver may reserve a connector for through the app.
     var reservationDriverMaximum: Duration
@@ -51,6 +53,8 @@ struct AppConfiguration: Sendable {
     var uploadMaxBytes: Int
     var tls: TLSSettings
     var rateLimits: RateLimitSettings
+    /// Peers whose `X-Forwarded-For` is believed: the reverse proxies in front of us.
+    var trustedProxies: Set<String>
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -198,6 +202,9 @@ extension ConfigurationKey {
     static let ocppMessageRetentionDays = ConfigurationKey(
         name: "ocppMessageRetentionDays", help: "Days OCPP messages and meter values are kept", defaultDescription: "30")
 
+    static let auditRetentionDays = ConfigurationKey(
+        name: "auditRetentionDays", help: "Days audit entries are kept; 0 keeps them forever", defaultDescription: "0")
+
     static let uiEnabled = ConfigurationKey(
         name: "uiEnabled", help: "Serve the operator dashboard at /ui (false: / and /ui answer 404)", defaultDescription: "true")
     static let uiSessionHours = ConfigurationKey(
@@ -265,7 +272,7 @@ extension ConfigurationKey {
         .accessTokenTtlSeconds, .refreshTokenTtlDays, .bcryptCost, .adminEmail, .adminPassword, .offlineGraceMinutes,
         .sessionMaxHours, .monitorIntervalSeconds, .invoiceDueDays, .eventHeartbeatSeconds, .ocppHeartbeatIntervalSeconds,
         .ocppPingIntervalSeconds, .ocppCallTimeoutSeconds, .ocppOutboundQueueSize, .ocppMaxFrameBytes, .ocppAutoRegister,
-        .ocppMessageRetentionDays,
+        .ocppMessageRetentionDays, .auditRetentionDays,
         .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
         .reservationMaxMinutes, .localListSyncSeconds, .loadMinimumPowerW, .loadManagementSeconds,
         .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
@@ -388,6 +395,8 @@ extension AppConfiguration {
                 maxMessagesPerSecond: { $0 == 0 ? nil : $0 }(
                     try reader.integer(.ocppMaxMessagesPerSecond, default: 50, in: 0...100_000))),
             ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))),
+            auditRetention: { $0 == 0 ? nil : Duration.seconds(86_400 * $0) }(
+                try reader.integer(.auditRetentionDays, default: 0, in: 0...36_500)),
             dashboard: DashboardSettings(
                 enabled: try reader.choice(.uiEnabled, default: BooleanSetting.true) == .true,
                 sessionLifetime: .seconds(3600 * (try reader.integer(.uiSessionHours, default: 12, in: 1...720))),
@@ -399,7 +408,8 @@ extension AppConfiguration {
             publicURL: try reader.optionalURL(.publicUrl),
             uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...512)),
             tls: try TLSSettings(reader: reader),
-            rateLimits: try RateLimitSettings(reader: reader))
+            rateLimits: try RateLimitSettings(reader: reader),
+            trustedProxies: try reader.addresses(.trustedProxies))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -434,19 +444,7 @@ extension RateLimitSettings {
             }
             rules[routeClass] = rule
         }
-        var proxies: Set<String> = []
-        if let raw = reader.sources.raw(.trustedProxies) {
-            for entry in raw.value.split(separator: ",") {
-                let address = entry.trimmingCharacters(in: .whitespaces)
-                guard IPAddressText.isValid(address) else {
-                    throw ConfigurationError(
-                        key: "trustedProxies", value: raw.value, source: raw.source,
-                        allowed: "must be comma-separated IPv4 or IPv6 addresses such as 10.0.0.2,::1")
-                }
-                proxies.insert(address)
-            }
-        }
-        self.init(rules: rules, trustedProxies: proxies)
+        self.init(rules: rules)
     }
 }
 
@@ -514,6 +512,22 @@ private struct TypedReader {
                 key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as https://csms.example.com")
         }
         return value
+    }
+
+    /// Comma-separated literal IP addresses.
+    func addresses(_ key: ConfigurationKey) throws -> Set<String> {
+        guard let raw = sources.raw(key) else { return [] }
+        var addresses: Set<String> = []
+        for entry in raw.value.split(separator: ",") {
+            let address = entry.trimmingCharacters(in: .whitespaces)
+            guard IPAddressText.isValid(address) else {
+                throw ConfigurationError(
+                    key: key.name, value: raw.value, source: raw.source,
+                    allowed: "must be comma-separated IPv4 or IPv6 addresses such as 10.0.0.2,::1")
+            }
+            addresses.insert(address)
+        }
+        return addresses
     }
 
     func timeZone(_ key: ConfigurationKey, default defaultValue: String) throws -> TimeZone {

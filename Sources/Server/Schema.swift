@@ -19,7 +19,15 @@ enum Schema {
         Migration(version: 13, name: "charging_profiles_load", sql: chargingProfilesLoad),
         Migration(version: 14, name: "station_jobs_security_events", sql: stationJobsSecurityEvents),
         Migration(version: 15, name: "certificates_security_profile", sql: certificatesSecurityProfile),
+        Migration(version: 16, name: "audit_log", apply: auditLog),
     ]
+
+    /// The audit log and the guards that keep it append-only. The triggers that fill it are TEMP
+    /// triggers of the server's writer (`AuditSchema.installTriggers`), made from the live columns
+    /// at every start, so a later migration's new column is recorded without touching them.
+    private static func auditLog(_ connection: Connection) throws {
+        try connection.execute(AuditSchema.tableSQL)
+    }
 
     /// Certificates our CA issued to chargers or that were installed on them, what they reported
     /// installed, and each station's OCPP security profile (0–3): a charger connecting below it

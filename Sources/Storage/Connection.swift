@@ -14,6 +14,8 @@ public final class Connection {
     public let mode: Mode
     private var statementCache: [String: Statement] = [:]
     private var transactionDepth = 0
+    /// What `write_attribution()` returns while a write runs (see `WriteAttribution`).
+    let attributionSlot = AttributionSlot()
 
     public init(path: String, mode: Mode, busyTimeoutMilliseconds: Int32 = 5_000) throws {
         if mode == .readWrite { try OwnerOnlyFiles.prepareDatabase(at: path) }
@@ -61,6 +63,7 @@ public final class Connection {
         try check(csqlite_disable_double_quoted_strings(handle), sql: "sqlite3_db_config(DQS)")
         try check(csqlite_enable_defensive(handle), sql: "sqlite3_db_config(DEFENSIVE)")
         try check(sqlite3_busy_timeout(handle, busyTimeoutMilliseconds), sql: "sqlite3_busy_timeout")
+        try registerAttributionFunction()
         // Reading the schema here surfaces "file is not a database" at open, not at first use.
         try execute("PRAGMA foreign_keys = ON")
         if mode == .readWrite {

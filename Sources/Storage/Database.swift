@@ -58,10 +58,12 @@ public final class Database: Sendable {
     }
 
     /// Opens (creating if needed) the database at `path` and applies `migrations`; with
-    /// `migrate: false` it only refuses a schema newer than `migrations` know. The blocking work
-    /// runs on a thread of its own.
+    /// `migrate: false` it only refuses a schema newer than `migrations` know. `prepareWriter` then
+    /// sets up what lives on the writer connection alone (TEMP triggers). The blocking work runs on
+    /// a thread of its own.
     public static func open(
-        path: String, migrations: [Migration], migrate: Bool = true, options: Options = Options()
+        path: String, migrations: [Migration], migrate: Bool = true, options: Options = Options(),
+        prepareWriter: @escaping @Sendable (Connection) throws -> Void = { _ in }
     ) async throws -> Database {
         try await runOnOwnThread {
             let writer = try Connection(
@@ -75,6 +77,7 @@ public final class Database: Sendable {
             } else {
                 try migrator.refuseNewerSchema(writer)
             }
+            try prepareWriter(writer)
             let readers = try (0..<max(1, options.readerCount)).map { _ in
                 try Connection(
                     path: path, mode: .readOnly, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
@@ -94,11 +97,15 @@ public final class Database: Sendable {
     public func write<T: Sendable>(
         background: Bool = false, _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        // Read here, in the caller's task: the writer's thread has no task-locals.
+        let attribution = WriteAttribution.current
+        return try await withCheckedThrowingContinuation { continuation in
             let job = WriteJob(
                 run: { connection, isolated in
                     do {
-                        let value = try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                        let value = try connection.attributed(attribution) {
+                            try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                        }
                         return .ran { commitError in
                             if let commitError {
                                 continuation.resume(throwing: commitError)
@@ -123,6 +130,7 @@ public final class Database: Sendable {
     /// time, instead of one chunk per commit round trip.
     public func writeAll(background: Bool = false, _ bodies: [@Sendable (Connection) throws -> Void]) async throws {
         guard !bodies.isEmpty else { return }
+        let attribution = WriteAttribution.current
         let progress = Mutex((remaining: bodies.count, error: (any Error)?.none))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             @Sendable func finished(_ error: (any Error)?) {
@@ -138,7 +146,9 @@ public final class Database: Sendable {
                 let job = WriteJob(
                     run: { connection, isolated in
                         do {
-                            try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                            try connection.attributed(attribution) {
+                                try isolated ? connection.savepoint { try body(connection) } : body(connection)
+                            }
                             return .ran { finished($0) }
                         } catch {
                             finished(error)

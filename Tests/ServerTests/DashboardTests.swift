@@ -385,9 +385,11 @@ struct DashboardTests {
         let invoiceID = try #require(stopped["invoiceId"] as? String, "\(stopped.object)")
         let site = try await client.call(.post, "/api/v1/sites", token: admin, json: ["name": "Depot", "timeZone": "Europe/Berlin"])
         let siteID = try #require(site["id"] as? String, "\(site.object)")
+        let driver = try await client.call(.post, "/api/v1/drivers", token: admin, json: ["name": "Dana", "email": "dana@example.com"])
+        let driverID = try #require(driver["id"] as? String, "\(driver.object)")
         return [
             "GET /ui/sessions/{id}": sessionID, "GET /ui/invoices/{id}": invoiceID, "GET /ui/tariffs/{id}": tariffID,
-            "GET /ui/sites/{id}": siteID,
+            "GET /ui/sites/{id}": siteID, "GET /ui/drivers/{id}": driverID,
         ]
     }
 

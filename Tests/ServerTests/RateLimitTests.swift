@@ -47,18 +47,18 @@ struct RateLimitTests {
     func trustedProxies() {
         let proxies: Set<String> = ["10.0.0.2", "10.0.0.3"]
         // Straight from a client: the header is the client's invention.
-        #expect(RateLimitMiddleware.clientAddress(peer: "203.0.113.9", forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == "203.0.113.9")
+        #expect(ClientAddressMiddleware.clientAddress(peer: "203.0.113.9", forwardedFor: ["1.2.3.4"], trustedProxies: proxies) == "203.0.113.9")
         // Through one proxy: the hop it added.
-        #expect(RateLimitMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trustedProxies: proxies) == "198.51.100.7")
+        #expect(ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trustedProxies: proxies) == "198.51.100.7")
         // A client that prepends a fake hop does not get it believed.
         #expect(
-            RateLimitMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["6.6.6.6, 198.51.100.7, 10.0.0.3"], trustedProxies: proxies)
+            ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["6.6.6.6, 198.51.100.7, 10.0.0.3"], trustedProxies: proxies)
                 == "198.51.100.7")
         // Two header lines read as one list.
         #expect(
-            RateLimitMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["6.6.6.6", "198.51.100.7"], trustedProxies: proxies)
+            ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["6.6.6.6", "198.51.100.7"], trustedProxies: proxies)
                 == "198.51.100.7")
-        #expect(RateLimitMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: [], trustedProxies: proxies) == "10.0.0.2")
+        #expect(ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: [], trustedProxies: proxies) == "10.0.0.2")
     }
 
     @Test("each route counts against the class a user expects", arguments: [
@@ -101,7 +101,7 @@ struct RateLimitTests {
             ]))
         #expect(custom.rateLimits.rules[.reads] == RateLimitRule(quota: 10, windowSeconds: 1))
         #expect(custom.rateLimits.rules[.exports] == nil)
-        #expect(custom.rateLimits.trustedProxies == ["10.0.0.2", "::1"])
+        #expect(custom.trustedProxies == ["10.0.0.2", "::1"])
         #expect(custom.ocpp.maxMessagesPerSecond == nil)
         let error = #expect(throws: ConfigurationError.self) {
             try AppConfiguration.load(from: ConfigurationSources(flags: ["rateLimitWrites": "lots"]))

@@ -12,7 +12,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 MAIN_PAGES = ["/ui/sessions", "/ui/invoices", "/ui/drivers", "/ui/id-tags", "/ui/tariffs", "/ui/alerts", "/ui/analytics",
-              "/ui/users", "/ui/system"]
+              "/ui/users", "/ui/audit", "/ui/system"]
 
 
 def test_sign_in_refuses_a_wrong_password_and_a_driver_and_lets_an_admin_in(server, page):

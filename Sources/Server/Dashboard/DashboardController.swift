@@ -94,6 +94,7 @@ struct DashboardController {
         addChargingProfileRoutes(to: router)
         addStationJobRoutes(to: router)
         addSecurityRoutes(to: router)
+        addAuditRoutes(to: router)
     }
 
     // MARK: Outcomes of forms
@@ -239,8 +240,9 @@ struct DashboardController {
             security: StationPages.security(
                 view.station, certificates: certificates, events: events, path: path, now: now, session: session, format: format),
             outcome: outcome, session: session, format: format)
+        let audit = try await auditPanel(AuditQuery(stationID: id), all: [("stationId", id)], session: session)
         return DashboardLayout.response(
-            DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, html))
+            DashboardLayout.page(title: view.station.name, current: "/ui/stations", session: session, "\(html)\(audit)"))
     }
 
     static func commandInput(_ form: FormFields) -> OCPPController.CommandInput {

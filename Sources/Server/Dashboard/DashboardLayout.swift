@@ -9,7 +9,7 @@ enum DashboardLayout {
         ("/ui/reservations", "Reservations", false), ("/ui/sessions", "Sessions", false),
         ("/ui/invoices", "Invoices", false), ("/ui/drivers", "Drivers", false), ("/ui/id-tags", "Id tags", false), ("/ui/tariffs", "Tariffs", false),
         ("/ui/alerts", "Alerts", false), ("/ui/analytics", "Analytics", false), ("/ui/users", "Users", true),
-        ("/ui/system", "System", false),
+        ("/ui/audit", "Audit", true), ("/ui/system", "System", false),
     ]
 
     static func page(title: String, current: String?, session: WebSession?, live: Bool = true, _ content: HTML) -> HTML {

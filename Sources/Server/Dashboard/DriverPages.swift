@@ -8,7 +8,7 @@ enum DriverPages {
     ) -> HTML {
         let rows = drivers.items.map { driver -> HTML in
             """
-            <tr><td>\(driver.name)</td><td>\(driver.email)</td><td>\(driver.phone)</td><td>\(driver.membership.rawValue)</td>
+            <tr><td><a href="/ui/drivers/\(DashboardLayout.segment(driver.id))">\(driver.name)</a></td><td>\(driver.email)</td><td>\(driver.phone)</td><td>\(driver.membership.rawValue)</td>
             <td>\(driver.status.rawValue)</td><td><a href="/ui/sessions?driverId=\(DashboardLayout.segment(driver.id))">sessions</a></td></tr>
             """
         }
@@ -36,5 +36,24 @@ enum DriverPages {
               <p class="muted">Give a driver a card on the <a href="/ui/id-tags">id tags</a> page.</p>
             </section>
             """
+    }
+
+    /// One driver: who they are, their cards, and (for admins) the audit trail about them.
+    static func detail(_ driver: Driver, tags: [String], audit: HTML, format: DisplayFormat) -> HTML {
+        """
+        <h1>\(driver.name) <span class="muted">\(driver.id)</span></h1>
+        <section class="panel">
+          <dl class="facts">
+            <dt>Email</dt><dd>\(driver.email)</dd>
+            <dt>Phone</dt><dd>\(driver.phone ?? "—")</dd>
+            <dt>Status</dt><dd>\(driver.status.rawValue)</dd>
+            <dt>Membership</dt><dd>\(driver.membership.rawValue)</dd>
+            <dt>Id tags</dt><dd>\(tags.isEmpty ? "—" : tags.joined(separator: ", "))</dd>
+            <dt>Added</dt><dd>\(format.time(driver.createdAt))</dd>
+          </dl>
+          <p><a href="/ui/sessions?driverId=\(DashboardLayout.segment(driver.id))">Sessions</a></p>
+        </section>
+        \(audit)
+        """
     }
 }

@@ -14,8 +14,9 @@ struct AppRequestContext: RequestContext {
     var webSession: WebSession?
     /// A dashboard form's fields, already checked against the session's CSRF token.
     var form = FormFields()
-    /// The connection's peer address (a proxy's, behind one).
-    let clientAddress: String?
+    /// Who is on the other end: the socket's peer, or behind a trusted proxy the client it names
+    /// (see `ClientAddressMiddleware`). For the rate limits and the audit log.
+    var clientAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -2,7 +2,7 @@ extension OpenAPIDocument {
     /// Every route of the REST API, as `buildRouter` registers it.
     static var operations: [Operation] {
         systemOperations + accountOperations + stationOperations + siteOperations + reservationOperations + driverOperations
-            + billingOperations + operatorOperations
+            + billingOperations + operatorOperations + auditOperations
     }
 
     private static let idempotencyKey: DocumentValue = [
@@ -461,7 +461,8 @@ extension OpenAPIDocument {
                     JSONSchema.query(
                         "durationMinutes", JSONSchema.string(pattern: "^[+]?[0-9]{1,5}(\\.[0-9]{1,6})?$"),
                         "Minutes ≥ 0.", required: true),
-                    JSONSchema.query("membership", JSONSchema.oneOf(Membership.self)),
+                    // Empty is "none": the dashboard's form sends its blank choice.
+                    JSONSchema.query("membership", JSONSchema.oneOf(Membership.allCases.map(\.rawValue) + [""])),
                     JSONSchema.query("startAt", JSONSchema.dateTime, "Default now."),
                 ],
                 responses: [200: .json(JSONSchema.ref("CostBreakdown"))]),

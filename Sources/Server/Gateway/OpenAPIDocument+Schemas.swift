@@ -111,6 +111,7 @@ extension OpenAPIDocument {
         schemas.merge(driverSchemas) { $1 }
         schemas.merge(billingSchemas) { $1 }
         schemas.merge(operationsSchemas) { $1 }
+        schemas.merge(auditSchemas) { $1 }
         schemas["TimeZone"] = JSONSchema.oneOf(TimeZone.knownTimeZoneIdentifiers.sorted())
         schemas["Currency"] = JSONSchema.oneOf(Locale.commonISOCurrencyCodes.map { $0.uppercased() }.sorted())
         return schemas

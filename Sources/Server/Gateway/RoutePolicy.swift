@@ -62,6 +62,7 @@ enum RoutePolicy {
         "POST /ui/invoices/{id}/void": .admin,
         "GET /ui/drivers": .staff,
         "POST /ui/drivers": .staff,
+        "GET /ui/drivers/{id}": .staff,
         "POST /ui/tariffs": .staff,
         "POST /ui/tariffs/{id}/edit": .staff,
         "GET /ui/id-tags": .staff,
@@ -84,6 +85,8 @@ enum RoutePolicy {
         "GET /ui/reservations": .staff,
         "POST /ui/reservations": .staff,
         "POST /ui/reservations/{id}/cancel": .staff,
+        "GET /ui/audit": .admin,
+        "GET /ui/audit/export.csv": .admin,
     ]
 
     /// The API route each dashboard route acts through.
@@ -113,6 +116,7 @@ enum RoutePolicy {
         "POST /ui/invoices/{id}/void": "POST /api/v1/invoices/{id}/void",
         "GET /ui/drivers": "GET /api/v1/drivers",
         "POST /ui/drivers": "POST /api/v1/drivers",
+        "GET /ui/drivers/{id}": "GET /api/v1/drivers/{id}",
         "POST /ui/tariffs": "POST /api/v1/tariffs",
         "POST /ui/tariffs/{id}/edit": "PATCH /api/v1/tariffs/{id}",
         "GET /ui/id-tags": "GET /api/v1/id-tags",
@@ -135,6 +139,8 @@ enum RoutePolicy {
         "GET /ui/reservations": "GET /api/v1/reservations",
         "POST /ui/reservations": "POST /api/v1/reservations",
         "POST /ui/reservations/{id}/cancel": "DELETE /api/v1/reservations/{id}",
+        "GET /ui/audit": "GET /api/v1/audit",
+        "GET /ui/audit/export.csv": "GET /api/v1/audit/export.csv",
     ]
 
     static let table: [String: Access] = [
@@ -260,5 +266,9 @@ enum RoutePolicy {
         "GET /api/v1/analytics/utilization": .staff,
         "GET /api/v1/analytics/energy": .staff,
         "GET /api/v1/analytics/revenue": .staff,
+
+        // Read only: no route changes or deletes an audit entry.
+        "GET /api/v1/audit": .admin,
+        "GET /api/v1/audit/export.csv": .admin,
     ]
 }

@@ -46,6 +46,9 @@ struct ChargePointCommands: Sendable {
     let jobs: StationJobRepository
     let certificates: CertificateRepository
     let monitoring: MonitoringService
+    /// Records the commands a person sends (under their request's attribution; the server's own
+    /// commands carry none and are not recorded).
+    let audit: AuditRepository
     let metrics: OCPPMetrics
     let logger: Logger
     let now: @Sendable () -> Date
@@ -67,6 +70,15 @@ struct ChargePointCommands: Sendable {
         do {
             response = try await connection.call(action, request)
         } catch let error as OutboundCallError {
+            let sent: Bool =
+                switch error {
+                case .queueFull, .invalidRequest: false
+                default: true
+                }
+            // A command that went out is recorded even when it failed; the failure is the outcome.
+            if sent {
+                try? await recordCommand(Action.self, request, stationID: stationID, outcome: .object(JSONObject([("error", .string("\(error)"))])))
+            }
             switch error {
             case .invalidResponse(_, let violation):
                 metrics.invalidFrame("charger_response")
@@ -82,8 +94,19 @@ struct ChargePointCommands: Sendable {
             }
             throw error
         }
+        try await recordCommand(Action.self, request, stationID: stationID, outcome: .object(JSONObject([("response", response.json)])))
         try await applyEffects(of: request, response, stationID: stationID)
         return response
+    }
+
+    /// The audit entry of a command: its request and the charger's answer or the failure, without
+    /// secrets (an AuthorizationKey, URL passwords, upload tokens, private keys).
+    private func recordCommand<Action: OCPPAction>(
+        _ action: Action.Type, _ request: Action.Request, stationID: String, outcome: JSONValue
+    ) async throws {
+        try await audit.recordCommand(
+            action: Action.name, stationID: stationID, request: OCPPSecretRedaction.redacted(request.json),
+            outcome: OCPPSecretRedaction.redacted(outcome))
     }
 
     /// The passthrough: the operator's JSON decoded into the action's typed request (so it gets

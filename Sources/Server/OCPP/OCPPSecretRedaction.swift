@@ -32,6 +32,11 @@ enum OCPPSecretRedaction {
         return changed ? JSONWriter.string(redacted) : text
     }
 
+    /// `value` with every secret replaced by the placeholder (the audit log's command entries).
+    static func redacted(_ value: JSONValue) -> JSONValue {
+        redact(value).0
+    }
+
     /// A cheap test first: most frames (heartbeats, meter values) hold none of these. It runs on
     /// every logged frame, so it scans the bytes in place, once, instead of lowercasing a copy or
     /// searching once per word: only a byte that starts one of the words (either case) is looked at

@@ -5,24 +5,22 @@ import Prometheus
 
 /// Applies the per-client limits to every API and dashboard request. The client is the signed-in
 /// user (bearer token or dashboard session), so a leaked token or a buggy app exhausts only its
-/// own buckets; anonymous requests and sign-in attempts count against the client address, where
-/// `X-Forwarded-For` is believed only from a configured trusted proxy. Over the limit: 429
+/// own buckets; anonymous requests and sign-in attempts count against the client address (see
+/// `ClientAddressMiddleware`). Over the limit: 429
 /// problem+json with `Retry-After`; every limited response carries the IETF draft's
 /// `RateLimit-Policy` and `RateLimit` fields. It runs after authentication, which needs no write.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let limiter: RateLimiter
-    let trustedProxies: Set<String>
     private let refusals: [RouteClass: Prometheus.Counter]
     private let now: @Sendable () -> Double
 
     init(
-        limiter: RateLimiter, trustedProxies: Set<String>, registry: PrometheusCollectorRegistry,
+        limiter: RateLimiter, registry: PrometheusCollectorRegistry,
         now: @escaping @Sendable () -> Double = MonotonicSeconds.now
     ) {
         self.limiter = limiter
-        self.trustedProxies = trustedProxies
         self.now = now
         refusals = Dictionary(
             uniqueKeysWithValues: RouteClass.allCases.map { routeClass in
@@ -45,7 +43,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         }
         let client =
             if routeClass != .auth, let userID = context.identity?.userID { "user:" + userID }
-            else { "address:" + clientAddress(request, context) }
+            else { "address:" + (context.clientAddress ?? "unknown") }
         switch limiter.take(client, routeClass, now: now()) {
         case .allowed(let remaining):
             var response = try await next(request, context)
@@ -65,7 +63,6 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     static let policyField = HTTPField.Name("RateLimit-Policy")!
     static let stateField = HTTPField.Name("RateLimit")!
-    static let forwardedForField = HTTPField.Name("X-Forwarded-For")!
 
     /// Which limit a request counts against; nil for what is never limited: health and metrics
     /// (probes and scrapers), the dashboard's assets, and chargers' uploads (single-use tokens).
@@ -112,26 +109,5 @@ struct RateLimitMiddleware: RouterMiddleware {
     ) {
         headers[policyField] = "\"\(routeClass.rawValue)\";q=\(rule.quota);w=\(rule.windowSeconds)"
         headers[stateField] = "\"\(routeClass.rawValue)\";r=\(max(0, remaining));t=\(resetSeconds)"
-    }
-
-    private func clientAddress(_ request: Request, _ context: Context) -> String {
-        Self.clientAddress(
-            peer: context.clientAddress ?? "unknown", forwardedFor: request.headers[values: Self.forwardedForField],
-            trustedProxies: trustedProxies)
-    }
-
-    /// The peer; behind trusted proxies, the nearest `X-Forwarded-For` hop that is not one of them.
-    /// Hops further left are whatever the client chose to send, so they never count.
-    static func clientAddress(peer: String, forwardedFor: [String], trustedProxies: Set<String>) -> String {
-        guard trustedProxies.contains(peer) else { return peer }
-        var address = peer
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }
-        for hop in hops.reversed().prefix(32) {
-            let hop = hop.trimmingCharacters(in: .whitespaces)
-            guard !hop.isEmpty, hop.utf8.count <= 64 else { break }
-            address = hop
-            guard trustedProxies.contains(hop) else { break }
-        }
-        return address
     }
 }

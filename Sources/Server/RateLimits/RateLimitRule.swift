@@ -71,8 +71,6 @@ struct TokenBucket: Sendable {
 struct RateLimitSettings: Sendable, Equatable {
     /// Per route class; a class without a rule is not limited.
     var rules: [RouteClass: RateLimitRule]
-    /// Peers whose `X-Forwarded-For` is believed: the reverse proxies in front of us.
-    var trustedProxies: Set<String>
 
     static let defaultRules: [RouteClass: RateLimitRule] = [
         .auth: RateLimitRule(quota: 20, windowSeconds: 60),
