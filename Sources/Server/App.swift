@@ -8,6 +8,7 @@ import Observability
 import Prometheus
 import ServiceLifecycle
 import Storage
+import Tracing
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -74,6 +75,8 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "PEM CA of chargers' client certificates (default: our CA)") var tlsClientCa: String?
     @Option(help: "PEM certificate of the CA that signs chargers' certificates (default DATA/ca/ca.pem)") var caCert: String?
     @Option(help: "PEM private key of --ca-cert (default DATA/ca/ca-key.pem)") var caKey: String?
+    @Option(help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: send traces there (default off)") var otlpEndpoint: String?
+    @Option(help: "service.name of the traces (default csms)") var otelServiceName: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -98,6 +101,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.localListSyncSeconds, localListSyncSeconds), (.loadMinimumPowerW, loadMinimumPowerW),
             (.loadManagementSeconds, loadManagementSeconds), (.publicUrl, publicUrl), (.uploadMaxMegabytes, uploadMaxMegabytes),
             (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsClientCa, tlsClientCa), (.caCert, caCert), (.caKey, caKey),
+            (.otlpEndpoint, otlpEndpoint), (.otelServiceName, otelServiceName),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }
@@ -133,9 +137,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, sources) = try options.load()
-        LoggingSystem.bootstrap { label in
-            LineLogHandler(label: label, format: configuration.logFormat, level: configuration.logLevel)
-        }
+        // With tracing on, every line logged inside a span carries its traceId and spanId.
+        LoggingSystem.bootstrap(
+            { label, metadataProvider in
+                var handler = LineLogHandler(label: label, format: configuration.logFormat, level: configuration.logLevel)
+                handler.metadataProvider = metadataProvider
+                return handler
+            }, metadataProvider: configuration.tracing.enabled ? TracingSettings.logMetadata : nil)
         var logger = Logger(label: "csms")
         logger.logLevel = configuration.logLevel
         logger.info(
@@ -149,9 +157,15 @@ struct Serve: AsyncParsableCommand {
                            "httpMaxConnections": .stringConvertible(configuration.http.maxConnections)])
         }
 
+        let tracing: (tracer: any Tracer, exporter: any Service)?
+        do {
+            tracing = try configuration.tracing.makeTracer(logger: logger)
+        } catch {
+            throw fail("cannot set up tracing: \(error)")
+        }
         let dependencies: AppDependencies
         do {
-            dependencies = try await AppDependencies.open(configuration)
+            dependencies = try await AppDependencies.open(configuration, tracer: tracing?.tracer)
         } catch let error as StartupError {
             throw fail(error.description)
         }
@@ -166,7 +180,8 @@ struct Serve: AsyncParsableCommand {
         }
         let app = buildApplication(dependencies, logger: logger, tls: tls)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The exporter first, so that it stops last and sends the app's last spans.
+            services: (tracing.map { [$0.exporter] } ?? []) + [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         do {
             try await ServiceGroup(configuration: groupConfiguration).run()

@@ -63,12 +63,14 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOS
 func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let routes = RecordingRouter(router: router, table: routeTable)
+    if let tracer = dependencies.tracer { routes.add(middleware: HTTPTracingMiddleware(tracer: tracer)) }
     routes.add(middleware: RequestIDMiddleware())
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
     routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
+    if let tracer = dependencies.tracer { routes.add(middleware: SpanRoleMiddleware(tracer: tracer)) }
     routes.add(middleware: RoutePolicyMiddleware())
 
     let now = dependencies.now

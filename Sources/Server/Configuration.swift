@@ -50,6 +50,7 @@ struct AppConfiguration: Sendable {
     var publicURL: String?
     var uploadMaxBytes: Int
     var tls: TLSSettings
+    var tracing: TracingSettings
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -236,6 +237,12 @@ extension ConfigurationKey {
         name: "caCert", help: "PEM certificate of the CA that signs chargers' certificates", defaultDescription: "DATA/ca/ca.pem")
     static let caKey = ConfigurationKey(name: "caKey", help: "PEM private key of caCert", defaultDescription: "DATA/ca/ca-key.pem")
 
+    static let otlpEndpoint = ConfigurationKey(
+        name: "otlpEndpoint", help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: turns tracing on (spans go to /v1/traces)",
+        defaultDescription: "off")
+    static let otelServiceName = ConfigurationKey(
+        name: "otelServiceName", help: "service.name of our spans", defaultDescription: "csms")
+
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes,
         .httpHeaderTimeoutSeconds, .httpIdleTimeoutSeconds, .httpMaxHeaderBytes, .httpMaxConnections,
@@ -248,6 +255,7 @@ extension ConfigurationKey {
         .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
         .reservationMaxMinutes, .localListSyncSeconds, .loadMinimumPowerW, .loadManagementSeconds,
         .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
+        .otlpEndpoint, .otelServiceName,
     ]
 }
 
@@ -373,7 +381,10 @@ extension AppConfiguration {
             loadManagementInterval: .seconds(try reader.integer(.loadManagementSeconds, default: 5, in: 1...3600)),
             publicURL: try reader.optionalURL(.publicUrl),
             uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...512)),
-            tls: try TLSSettings(reader: reader))
+            tls: try TLSSettings(reader: reader),
+            tracing: TracingSettings(
+                otlpEndpoint: try reader.optionalURL(.otlpEndpoint, example: "http://127.0.0.1:4318"),
+                serviceName: try reader.string(.otelServiceName, default: "csms")))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -432,7 +443,7 @@ private struct TypedReader {
     }
 
     /// An http(s) URL without a trailing slash, or nil when not given.
-    func optionalURL(_ key: ConfigurationKey) throws -> String? {
+    func optionalURL(_ key: ConfigurationKey, example: String = "https://csms.example.com") throws -> String? {
         guard let raw = sources.raw(key) else { return nil }
         var value = raw.value.trimmingCharacters(in: .whitespaces)
         while value.hasSuffix("/") { value.removeLast() }
@@ -440,7 +451,7 @@ private struct TypedReader {
             url.query == nil, url.fragment == nil
         else {
             throw ConfigurationError(
-                key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as https://csms.example.com")
+                key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as \(example)")
         }
         return value
     }

@@ -38,7 +38,8 @@ final class ChargePointConnection: Sendable {
         outboundCapacity: Int, callTimeout: Duration, authenticatedOverTLS: Bool = false,
         inboundCapacity: Int = InboundCalls.defaultCapacity,
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
-        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
+        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in },
+        tracing: OCPPTracing? = nil
     ) {
         self.chargePointID = chargePointID
         self.subprotocol = subprotocol
@@ -50,7 +51,7 @@ final class ChargePointConnection: Sendable {
         self.outbound = OutboundCalls(
             capacity: outboundCapacity, timeout: callTimeout,
             send: { text in channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil) },
-            observe: observe, finished: finished)
+            observe: observe, finished: finished, tracing: tracing, stationID: chargePointID)
     }
 
     var registration: RegistrationState {
