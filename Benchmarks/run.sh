@@ -81,8 +81,11 @@ wait "$ECHO_PID" 2>/dev/null || true
 echo "== server ($MODE, $CHARGERS chargers) =="
 ADMIN_EMAIL=bench-admin@example.com
 ADMIN_PASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+# The generator's chargers send as fast as they are answered, far above a real charger's rate:
+# the per-charger throttle (ocppMaxMessagesPerSecond) is lifted so the engine itself is measured.
 CSMS_OCPP_AUTO_REGISTER=true CSMS_LOG_LEVEL=warning CSMS_DATA="$DATA" CSMS_PORT="$SERVER_PORT" CSMS_HOST=127.0.0.1 \
     CSMS_ADMIN_EMAIL="$ADMIN_EMAIL" CSMS_ADMIN_PASSWORD="$ADMIN_PASSWORD" CSMS_BCRYPT_COST=4 \
+    CSMS_OCPP_MAX_MESSAGES_PER_SECOND=0 \
     "$SERVER_BIN" serve >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")

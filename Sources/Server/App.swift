@@ -75,6 +75,14 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "PEM CA of chargers' client certificates (default: our CA)") var tlsClientCa: String?
     @Option(help: "PEM certificate of the CA that signs chargers' certificates (default DATA/ca/ca.pem)") var caCert: String?
     @Option(help: "PEM private key of --ca-cert (default DATA/ca/ca-key.pem)") var caKey: String?
+    @Option(help: "Sign-ins per client address: QUOTA/WINDOWs or off (default 20/60s)") var rateLimitAuth: String?
+    @Option(help: "Reads per user: QUOTA/WINDOWs or off (default 1200/60s)") var rateLimitReads: String?
+    @Option(help: "Changes per user: QUOTA/WINDOWs or off (default 300/60s)") var rateLimitWrites: String?
+    @Option(help: "Charger commands per user: QUOTA/WINDOWs or off (default 60/60s)") var rateLimitCommands: String?
+    @Option(help: "Exports per user: QUOTA/WINDOWs or off (default 20/60s)") var rateLimitExports: String?
+    @Option(help: "Comma-separated proxy addresses whose X-Forwarded-For is believed") var trustedProxies: String?
+    @Option(help: "CALLs per second a charger may send before answers are delayed, 0: off (default 50)")
+    var ocppMaxMessagesPerSecond: String?
     @Option(help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: send traces there (default off)") var otlpEndpoint: String?
     @Option(help: "service.name of the traces (default csms)") var otelServiceName: String?
 
@@ -101,6 +109,9 @@ struct ConfigurationOptions: ParsableArguments {
             (.localListSyncSeconds, localListSyncSeconds), (.loadMinimumPowerW, loadMinimumPowerW),
             (.loadManagementSeconds, loadManagementSeconds), (.publicUrl, publicUrl), (.uploadMaxMegabytes, uploadMaxMegabytes),
             (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.tlsClientCa, tlsClientCa), (.caCert, caCert), (.caKey, caKey),
+            (.rateLimitAuth, rateLimitAuth), (.rateLimitReads, rateLimitReads), (.rateLimitWrites, rateLimitWrites),
+            (.rateLimitCommands, rateLimitCommands), (.rateLimitExports, rateLimitExports), (.trustedProxies, trustedProxies),
+            (.ocppMaxMessagesPerSecond, ocppMaxMessagesPerSecond),
             (.otlpEndpoint, otlpEndpoint), (.otelServiceName, otelServiceName),
         ]
         for (key, value) in flags {

@@ -23,6 +23,8 @@ struct AppDependencies: Sendable {
     let tokens: TokenService
     let auth: AuthService
     let webSessions: WebSessionService
+    /// Per-node, in memory: several nodes would keep the buckets in the shared key/value store.
+    let rateLimiter: RateLimiter
     let stations: StationRepository
     let drivers: DriverRepository
     let authorizer: IdTagAuthorizer
@@ -186,6 +188,7 @@ struct AppDependencies: Sendable {
             serviceRoutes: serviceRoutes, tokens: tokens, auth: auth,
             webSessions: WebSessionService(
                 database: database, revocations: tokens.revocations, lifetime: configuration.dashboard.sessionLifetime, now: now),
+            rateLimiter: RateLimiter(rules: configuration.rateLimits.rules),
             stations: stations, drivers: drivers,
             authorizer: authorizer, events: events, monitoring: monitoring, sessions: sessions,
             tariffs: TariffRepository(database: database), sites: SiteRepository(database: database),

@@ -47,6 +47,9 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOS
         PeriodicTask(name: "certificate expiry", interval: .seconds(3600), logger: logger) {
             try await dependencies.certificates.checkExpiring()
         },
+        PeriodicTask(name: "rate limit sweep", interval: .seconds(60), logger: logger) {
+            dependencies.rateLimiter.sweep(now: MonotonicSeconds.now())
+        },
         PeriodicTask(name: "dashboard session sweep", interval: .seconds(3600), logger: logger) {
             try await dependencies.webSessions.sweep()
         },
@@ -71,6 +74,10 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
     routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
     if let tracer = dependencies.tracer { routes.add(middleware: SpanRoleMiddleware(tracer: tracer)) }
+    routes.add(
+        middleware: RateLimitMiddleware(
+            limiter: dependencies.rateLimiter, trustedProxies: dependencies.configuration.rateLimits.trustedProxies,
+            registry: dependencies.metrics.registry))
     routes.add(middleware: RoutePolicyMiddleware())
 
     let now = dependencies.now

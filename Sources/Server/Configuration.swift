@@ -50,6 +50,7 @@ struct AppConfiguration: Sendable {
     var publicURL: String?
     var uploadMaxBytes: Int
     var tls: TLSSettings
+    var rateLimits: RateLimitSettings
     var tracing: TracingSettings
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
@@ -237,6 +238,25 @@ extension ConfigurationKey {
         name: "caCert", help: "PEM certificate of the CA that signs chargers' certificates", defaultDescription: "DATA/ca/ca.pem")
     static let caKey = ConfigurationKey(name: "caKey", help: "PEM private key of caCert", defaultDescription: "DATA/ca/ca-key.pem")
 
+    static let rateLimitAuth = ConfigurationKey(
+        name: "rateLimitAuth", help: "Sign-in, registration and token refresh per client address: QUOTA/WINDOWs or off",
+        defaultDescription: "20/60s")
+    static let rateLimitReads = ConfigurationKey(
+        name: "rateLimitReads", help: "Reads (GET) per user, or per address when anonymous: QUOTA/WINDOWs or off",
+        defaultDescription: "1200/60s")
+    static let rateLimitWrites = ConfigurationKey(
+        name: "rateLimitWrites", help: "Changes (POST, PUT, PATCH, DELETE) per user: QUOTA/WINDOWs or off",
+        defaultDescription: "300/60s")
+    static let rateLimitCommands = ConfigurationKey(
+        name: "rateLimitCommands", help: "Requests that call a charger per user: QUOTA/WINDOWs or off", defaultDescription: "60/60s")
+    static let rateLimitExports = ConfigurationKey(
+        name: "rateLimitExports", help: "CSV exports and file downloads per user: QUOTA/WINDOWs or off", defaultDescription: "20/60s")
+    static let trustedProxies = ConfigurationKey(
+        name: "trustedProxies", help: "Comma-separated proxy addresses whose X-Forwarded-For names the client",
+        defaultDescription: "none")
+    static let ocppMaxMessagesPerSecond = ConfigurationKey(
+        name: "ocppMaxMessagesPerSecond", help: "CALLs per second a charger may send before its answers are delayed (0: off)",
+        defaultDescription: "50")
     static let otlpEndpoint = ConfigurationKey(
         name: "otlpEndpoint", help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: turns tracing on (spans go to /v1/traces)",
         defaultDescription: "off")
@@ -255,6 +275,8 @@ extension ConfigurationKey {
         .sessionMaxBillableHours, .dbMaxPageCount, .uiEnabled, .uiSessionHours, .displayTimeZone,
         .reservationMaxMinutes, .localListSyncSeconds, .loadMinimumPowerW, .loadManagementSeconds,
         .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
+        .rateLimitAuth, .rateLimitReads, .rateLimitWrites, .rateLimitCommands, .rateLimitExports, .trustedProxies,
+        .ocppMaxMessagesPerSecond,
         .otlpEndpoint, .otelServiceName,
     ]
 }
@@ -369,7 +391,9 @@ extension AppConfiguration {
                 callTimeout: .seconds(try reader.integer(.ocppCallTimeoutSeconds, default: 30, in: 1...600)),
                 outboundQueueCapacity: try reader.integer(.ocppOutboundQueueSize, default: 16, in: 1...1000),
                 maxFrameSize: try reader.integer(.ocppMaxFrameBytes, default: 65_536, in: 1024...(16 << 20)),
-                autoRegister: try reader.choice(.ocppAutoRegister, default: BooleanSetting.false) == .true),
+                autoRegister: try reader.choice(.ocppAutoRegister, default: BooleanSetting.false) == .true,
+                maxMessagesPerSecond: { $0 == 0 ? nil : $0 }(
+                    try reader.integer(.ocppMaxMessagesPerSecond, default: 50, in: 0...100_000))),
             ocppMessageRetention: .seconds(86_400 * (try reader.integer(.ocppMessageRetentionDays, default: 30, in: 1...3650))),
             dashboard: DashboardSettings(
                 enabled: try reader.choice(.uiEnabled, default: BooleanSetting.true) == .true,
@@ -382,6 +406,7 @@ extension AppConfiguration {
             publicURL: try reader.optionalURL(.publicUrl),
             uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...512)),
             tls: try TLSSettings(reader: reader),
+            rateLimits: try RateLimitSettings(reader: reader),
             tracing: TracingSettings(
                 otlpEndpoint: try reader.optionalURL(.otlpEndpoint, example: "http://127.0.0.1:4318"),
                 serviceName: try reader.string(.otelServiceName, default: "csms")))
@@ -396,6 +421,51 @@ extension AppConfiguration {
             }
         }
         return described
+    }
+}
+
+extension RateLimitSettings {
+    fileprivate init(reader: TypedReader) throws {
+        let keys: [(RouteClass, ConfigurationKey)] = [
+            (.auth, .rateLimitAuth), (.reads, .rateLimitReads), (.writes, .rateLimitWrites),
+            (.commands, .rateLimitCommands), (.exports, .rateLimitExports),
+        ]
+        var rules: [RouteClass: RateLimitRule] = [:]
+        for (routeClass, key) in keys {
+            guard let raw = reader.sources.raw(key) else {
+                rules[routeClass] = Self.defaultRules[routeClass]
+                continue
+            }
+            if raw.value.trimmingCharacters(in: .whitespaces).lowercased() == "off" { continue }
+            guard let rule = RateLimitRule(raw.value) else {
+                throw ConfigurationError(
+                    key: key.name, value: raw.value, source: raw.source,
+                    allowed: "must be QUOTA/WINDOWs such as 1200/60s (quota 1–1000000, window 1–86400 s) or off")
+            }
+            rules[routeClass] = rule
+        }
+        var proxies: Set<String> = []
+        if let raw = reader.sources.raw(.trustedProxies) {
+            for entry in raw.value.split(separator: ",") {
+                let address = entry.trimmingCharacters(in: .whitespaces)
+                guard IPAddressText.isValid(address) else {
+                    throw ConfigurationError(
+                        key: "trustedProxies", value: raw.value, source: raw.source,
+                        allowed: "must be comma-separated IPv4 or IPv6 addresses such as 10.0.0.2,::1")
+                }
+                proxies.insert(address)
+            }
+        }
+        self.init(rules: rules, trustedProxies: proxies)
+    }
+}
+
+/// Whether text is a literal IPv4 or IPv6 address, as a peer's address is written.
+enum IPAddressText {
+    static func isValid(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 }
 

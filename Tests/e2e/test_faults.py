@@ -11,7 +11,7 @@ import urllib.error
 
 import pytest
 
-from harness import Server, run_cli
+from harness import WITHOUT_RATE_LIMITS, Server, run_cli
 
 PASSWORD = "Fault-Injection-Pass-73"
 ADMIN = {"CSMS_ADMIN_EMAIL": "faults@example.com", "CSMS_ADMIN_PASSWORD": PASSWORD, "CSMS_BCRYPT_COST": "4"}
@@ -163,7 +163,7 @@ def test_full_database_refuses_writes_clearly_and_recovers_when_the_limit_is_rai
         pages = database.execute("PRAGMA page_count").fetchone()[0]
 
     # 400 KiB of room: ready at first (more than the 256 KiB the readiness check wants), full soon.
-    limited = Server(data_dir, env={**ADMIN, "CSMS_DB_MAX_PAGE_COUNT": str(pages + 100)}).start()
+    limited = Server(data_dir, env={**ADMIN, **WITHOUT_RATE_LIMITS, "CSMS_DB_MAX_PAGE_COUNT": str(pages + 100)}).start()
     try:
         auth = login(limited)
         assert readiness(limited)[0] == 200
@@ -177,7 +177,7 @@ def test_full_database_refuses_writes_clearly_and_recovers_when_the_limit_is_rai
     finally:
         assert limited.stop() == 0
 
-    raised = Server(data_dir, env={**ADMIN, "CSMS_DB_MAX_PAGE_COUNT": "0"}).start()
+    raised = Server(data_dir, env={**ADMIN, **WITHOUT_RATE_LIMITS, "CSMS_DB_MAX_PAGE_COUNT": "0"}).start()
     try:
         auth = login(raised)
         assert create_station(raised, auth, "pages-after")[0] == 201

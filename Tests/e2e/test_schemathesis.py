@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Server
+from harness import WITHOUT_RATE_LIMITS, Server
 
 ADMIN = {"CSMS_ADMIN_EMAIL": "root@example.com", "CSMS_ADMIN_PASSWORD": "root-password-1", "CSMS_BCRYPT_COST": "4"}
 CHECKS = [
@@ -46,7 +46,7 @@ def login(server, email, password):
 @pytest.fixture(scope="module")
 def seeded_server(tmp_path_factory):
     """A server with one station, tariff, driver and session, so generated ids sometimes hit."""
-    server = Server(tmp_path_factory.mktemp("schemathesis") / "data", env=ADMIN).start()
+    server = Server(tmp_path_factory.mktemp("schemathesis") / "data", env={**ADMIN, **WITHOUT_RATE_LIMITS}).start()
     admin = login(server, "root@example.com", "root-password-1")
     auth = {"Authorization": "Bearer " + admin}
     status, tariff, _ = server.json("POST", "/api/v1/tariffs", {

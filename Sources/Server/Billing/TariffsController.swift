@@ -123,7 +123,9 @@ struct TariffsController {
 
     /// The cost of a charge under `tariff` from `energyKwh`, `durationMinutes`, `membership` and
     /// `startAt`: the API's quote and the dashboard's calculator.
-    func quote(_ tariff: Tariff, _ parameters: Parameters) throws -> CostBreakdown {
+    /// `blankStartIsNow`: the dashboard's form sends its empty start field as `startAt=`; the
+    /// API keeps to its documented date-time.
+    func quote(_ tariff: Tariff, _ parameters: Parameters, blankStartIsNow: Bool = false) throws -> CostBreakdown {
         var validator = Validator()
         let energy = parameters.text("energyKwh").flatMap(Decimal6.init)
         validator.check(energy.map { $0 >= .zero } ?? false, "energyKwh", "is required: a number of kWh ≥ 0")
@@ -139,8 +141,8 @@ struct TariffsController {
         let membership = validator.parse(
             parameters.text("membership").flatMap { $0.isEmpty ? nil : $0 }, as: Membership.self, field: "membership")
         let now = now()
-        // Empty is "now", as a form's blank field sends it.
-        let startAt = parameters.text("startAt")?.isEmpty == true ? now : try parameters.date("startAt") ?? now
+        let blankStart = blankStartIsNow && parameters.text("startAt")?.isEmpty == true
+        let startAt = blankStart ? now : try parameters.date("startAt") ?? now
         validator.check(
             startAt >= Plausible.earliestChargerClock && startAt <= now.addingTimeInterval(Self.quoteHorizon), "startAt",
             "must be after 2010-01-01 and at most a year ahead of now")

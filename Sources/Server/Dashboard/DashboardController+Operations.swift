@@ -82,7 +82,7 @@ extension DashboardController {
             var quote: Result<CostBreakdown, APIError>?
             let notice = try await takeNotice(parameters.text("outcome"), context: context)
             if parameters.text("energyKwh") != nil {
-                do { quote = .success(try tariffsAPI.quote(tariff, parameters)) } catch {
+                do { quote = .success(try tariffsAPI.quote(tariff, parameters, blankStartIsNow: true)) } catch {
                     let problem = ProblemMiddleware.problem(for: error)
                     guard problem.status.code < 500 else { throw error }
                     quote = .failure(problem)

@@ -105,7 +105,10 @@ struct DashboardMiddleware: RouterMiddleware {
         }
         let body = DashboardLayout.errorPage(problem, requestID: context.requestID, session: context.webSession)
         var response = DashboardLayout.response(body, status: problem.status)
-        for field in problem.headers where field.name == .retryAfter { response.headers.append(field) }
+        for field in problem.headers
+        where [.retryAfter, RateLimitMiddleware.policyField, RateLimitMiddleware.stateField].contains(field.name) {
+            response.headers.append(field)
+        }
         return response
     }
 

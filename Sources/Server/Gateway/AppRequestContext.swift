@@ -14,9 +14,12 @@ struct AppRequestContext: RequestContext {
     var webSession: WebSession?
     /// A dashboard form's fields, already checked against the session's CSRF token.
     var form = FormFields()
+    /// The connection's peer address (a proxy's, behind one).
+    let clientAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     var requestDecoder: JSONDecoder { WireFormat.decoder }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Storage
 
 /// The OpenAPI 3.1 description of the whole REST API, served at `GET /openapi.json`. It is
@@ -127,6 +128,11 @@ enum OpenAPIDocument {
         if ["POST", "PUT", "PATCH", "DELETE"].contains(operation.method) {
             // Every write may find the disk full or the writer unavailable, and every body is limited.
             statuses.formUnion([413, 503, 507])
+        }
+        if let method = HTTPRequest.Method(operation.method),
+            RateLimitMiddleware.routeClass(method: method, path: operation.path) != nil
+        {
+            statuses.insert(429)
         }
         return statuses
     }

@@ -36,7 +36,8 @@ final class ChargePointConnection: Sendable {
     init(
         chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState, connectedAt: Date,
         outboundCapacity: Int, callTimeout: Duration, authenticatedOverTLS: Bool = false,
-        inboundCapacity: Int = InboundCalls.defaultCapacity,
+        inboundCapacity: Int = InboundCalls.defaultCapacity, inboundThrottle: RateLimitRule? = nil,
+        throttled: @escaping @Sendable () -> Void = {},
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
         finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in },
         tracing: OCPPTracing? = nil
@@ -47,7 +48,8 @@ final class ChargePointConnection: Sendable {
         self.connectedAt = connectedAt
         self.authenticatedOverTLS = authenticatedOverTLS
         self.state = Mutex(State(registration: registration))
-        self.inbound = InboundCalls(capacity: inboundCapacity, eventLoop: channel.eventLoop)
+        self.inbound = InboundCalls(
+            capacity: inboundCapacity, eventLoop: channel.eventLoop, throttle: inboundThrottle, throttled: throttled)
         self.outbound = OutboundCalls(
             capacity: outboundCapacity, timeout: callTimeout,
             send: { text in channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil) },

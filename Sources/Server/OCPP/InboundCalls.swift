@@ -14,7 +14,9 @@ enum InboundMessage: Sendable {
 /// consumer task that is started when the first one arrives and ends when none is left — an idle
 /// charger costs no task. The task runs on the channel's event loop (see `EventLoopTaskExecutor`).
 /// At most `capacity` wait: then the reader stops reading, so a charger that floods us is slowed
-/// by TCP, not buffered without end.
+/// by TCP, not buffered without end. Beyond `throttle` CALLs per second the next one is handled
+/// only when the connection's bucket has a token again: a flood is answered later, never dropped
+/// (chargers retry transaction messages until they are answered).
 final class InboundCalls: Sendable {
     static let defaultCapacity = 16
 
@@ -22,15 +24,25 @@ final class InboundCalls: Sendable {
         var queue: [InboundMessage] = []
         var consuming = false
         var finished = false
+        var bucket: TokenBucket?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let executor: EventLoopTaskExecutor
+    private let throttle: RateLimitRule?
+    private let throttled: @Sendable () -> Void
     let capacity: Int
 
-    init(capacity: Int, eventLoop: any EventLoop) {
+    /// `throttle`: a quota per one-second window; nil: none. `throttled` is told of each delay.
+    init(
+        capacity: Int, eventLoop: any EventLoop, throttle: RateLimitRule? = nil,
+        throttled: @escaping @Sendable () -> Void = {}
+    ) {
         self.capacity = max(1, capacity)
         executor = EventLoopTaskExecutor(eventLoop)
+        self.throttle = throttle
+        self.throttled = throttled
+        state = Mutex(State(bucket: throttle.map { TokenBucket(full: $0, now: MonotonicSeconds.now()) }))
     }
 
     var count: Int { state.withLock { $0.queue.count } }
@@ -63,17 +75,31 @@ final class InboundCalls: Sendable {
         handle: @Sendable (InboundMessage) async -> Void, roomAgain: @Sendable () -> Void
     ) async {
         while true {
-            let next = state.withLock { state -> (message: InboundMessage, wasFull: Bool)? in
+            let next = state.withLock { state -> (message: InboundMessage, wasFull: Bool, wait: Double?)? in
                 guard !state.queue.isEmpty else {
                     state.consuming = false
                     return nil
                 }
                 let wasFull = state.queue.count >= capacity
-                return (state.queue.removeFirst(), wasFull)
+                // Taken under the lock the dequeue holds anyway: no extra lock per message.
+                let wait = throttle.flatMap { state.bucket?.take($0, now: MonotonicSeconds.now()) }
+                return (state.queue.removeFirst(), wasFull, wait)
             }
             guard let next else { return }
             if next.wasFull && !state.withLock({ $0.finished }) { roomAgain() }
+            if let wait = next.wait { await waitForToken(sleeping: wait) }
             await handle(next.message)
+        }
+    }
+
+    /// Sleeps until the connection's bucket has a token again, and takes it.
+    private func waitForToken(sleeping first: Double) async {
+        guard let throttle else { return }
+        throttled()
+        var wait: Double? = first
+        while let seconds = wait {
+            try? await Task.sleep(for: .seconds(seconds))
+            wait = state.withLock { $0.bucket?.take(throttle, now: MonotonicSeconds.now()) }
         }
     }
 }

@@ -22,6 +22,8 @@ struct OCPPService: Sendable {
         var outboundQueueCapacity: Int
         var maxFrameSize: Int
         var autoRegister: Bool
+        /// CALLs per second a charger may send before its answers are delayed; nil: no throttle.
+        var maxMessagesPerSecond: Int? = nil
     }
 
     let settings: Settings
@@ -154,6 +156,8 @@ struct OCPPService: Sendable {
             chargePointID: chargePointID, subprotocol: subprotocol, channel: channel, registration: registration,
             connectedAt: now(), outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
             authenticatedOverTLS: authenticatedOverTLS,
+            inboundThrottle: settings.maxMessagesPerSecond.map { RateLimitRule(quota: $0, windowSeconds: 1) },
+            throttled: { metrics.throttled() },
             observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) },
             finished: { exchange in
                 recorder.log(
@@ -360,10 +364,15 @@ struct OCPPMetrics: Sendable {
     private let histograms = SeriesCache<DurationHistogram>()
     /// Our CALLs in flight or waiting, over all chargers.
     let queueDepth: Gauge
+    private let throttledCalls: Counter
     private let registry: PrometheusCollectorRegistry
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        throttledCalls = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "ocpp", metricName: "throttled_calls", unitName: "total",
+                helpText: "Chargers' CALLs answered later because their connection sent more than ocppMaxMessagesPerSecond"))
         queueDepth = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "ocpp", metricName: "outbound_queue_depth", unitName: "",
@@ -413,6 +422,9 @@ struct OCPPMetrics: Sendable {
                 labels: [("kind", kind)])
         }.increment()
     }
+
+    /// A charger's CALL held back by its connection's throttle.
+    func throttled() { throttledCalls.increment() }
 
     func callError(code: String) {
         let code = Self.label(code, from: Self.knownErrorCodes)
