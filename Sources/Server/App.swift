@@ -8,6 +8,7 @@ import Observability
 import Prometheus
 import ServiceLifecycle
 import Storage
+import Tracing
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -83,6 +84,8 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Comma-separated proxy addresses whose X-Forwarded-For is believed") var trustedProxies: String?
     @Option(help: "CALLs per second a charger may send before answers are delayed, 0: off (default 50)")
     var ocppMaxMessagesPerSecond: String?
+    @Option(help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: send traces there (default off)") var otlpEndpoint: String?
+    @Option(help: "service.name of the traces (default csms)") var otelServiceName: String?
 
     func sources(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationSources {
         var sources = ConfigurationSources()
@@ -111,6 +114,7 @@ struct ConfigurationOptions: ParsableArguments {
             (.rateLimitAuth, rateLimitAuth), (.rateLimitReads, rateLimitReads), (.rateLimitWrites, rateLimitWrites),
             (.rateLimitCommands, rateLimitCommands), (.rateLimitExports, rateLimitExports), (.trustedProxies, trustedProxies),
             (.ocppMaxMessagesPerSecond, ocppMaxMessagesPerSecond),
+            (.otlpEndpoint, otlpEndpoint), (.otelServiceName, otelServiceName),
         ]
         for (key, value) in flags {
             if let value { sources.flags[key.name] = value }
@@ -146,9 +150,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, sources) = try options.load()
-        LoggingSystem.bootstrap { label in
-            LineLogHandler(label: label, format: configuration.logFormat, level: configuration.logLevel)
-        }
+        // With tracing on, every line logged inside a span carries its traceId and spanId.
+        LoggingSystem.bootstrap(
+            { label, metadataProvider in
+                var handler = LineLogHandler(label: label, format: configuration.logFormat, level: configuration.logLevel)
+                handler.metadataProvider = metadataProvider
+                return handler
+            }, metadataProvider: configuration.tracing.enabled ? TracingSettings.logMetadata : nil)
         var logger = Logger(label: "csms")
         logger.logLevel = configuration.logLevel
         logger.info(
@@ -162,9 +170,15 @@ struct Serve: AsyncParsableCommand {
                            "httpMaxConnections": .stringConvertible(configuration.http.maxConnections)])
         }
 
+        let tracing: (tracer: any Tracer, exporter: any Service)?
+        do {
+            tracing = try configuration.tracing.makeTracer(logger: logger)
+        } catch {
+            throw fail("cannot set up tracing: \(error)")
+        }
         let dependencies: AppDependencies
         do {
-            dependencies = try await AppDependencies.open(configuration)
+            dependencies = try await AppDependencies.open(configuration, tracer: tracing?.tracer)
         } catch let error as StartupError {
             throw fail(error.description)
         }
@@ -179,7 +193,8 @@ struct Serve: AsyncParsableCommand {
         }
         let app = buildApplication(dependencies, logger: logger, tls: tls)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // The exporter first, so that it stops last and sends the app's last spans.
+            services: (tracing.map { [$0.exporter] } ?? []) + [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         do {
             try await ServiceGroup(configuration: groupConfiguration).run()

@@ -5,6 +5,7 @@ import NIOPosix
 import Observability
 import Prometheus
 import Storage
+import Tracing
 
 /// What the process shares between services: made once at startup and handed to each
 /// controller explicitly (there are no globals).
@@ -44,17 +45,22 @@ struct AppDependencies: Sendable {
     let ocpp: OCPPService
     let audit: AuditRepository
     let now: @Sendable () -> Date
+    /// Nil unless tracing is configured; see `TracingSettings`.
+    var tracer: (any Tracer)? = nil
 
     /// Prepares the data directory and opens and migrates the database: all that a CLI command
     /// needs. Throws `StartupError` with a message meant for the operator.
-    static func openDatabase(_ configuration: AppConfiguration, readers: Int? = nil) async throws -> Database {
+    static func openDatabase(
+        _ configuration: AppConfiguration, readers: Int? = nil, tracer: (any Tracer)? = nil
+    ) async throws -> Database {
         try prepareDataDirectory(configuration.dataDirectory)
         do {
             return try await Database.open(
                 path: configuration.databasePath, migrations: Schema.migrations,
                 options: .init(
                     readerCount: readers ?? configuration.databaseReaders,
-                    maximumPageCount: configuration.databaseMaxPageCount),
+                    maximumPageCount: configuration.databaseMaxPageCount,
+                    tracing: tracer.map { DatabaseSpans(tracer: $0) }),
                 prepareWriter: AuditSchema.installTriggers)
         } catch {
             throw StartupError(databaseError: error, path: configuration.databasePath)
@@ -68,9 +74,9 @@ struct AppDependencies: Sendable {
     static func open(
         _ configuration: AppConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init, tracer: (any Tracer)? = nil
     ) async throws -> AppDependencies {
-        let database = try await openDatabase(configuration)
+        let database = try await openDatabase(configuration, tracer: tracer)
         let keyValue = KeyValueStore(database: database)
         try await markStationsOffline(database, at: now())
         let registry = ServiceRegistry(
@@ -132,7 +138,7 @@ struct AppDependencies: Sendable {
             accounts: AccountService(users: UserRepository(database: database), hasher: hasher, now: now),
             keyValue: keyValue, tokens: tokens, now: now, decoyHash: try await hasher.hash(Identifiers.randomToken()))
         let drivers = DriverRepository(database: database)
-        let events = EventBus()
+        let events = EventBus(tracer: tracer)
         let metricsRegistry = PrometheusCollectorRegistry()
         let stations = StationRepository(database: database)
         let monitoring = MonitoringService(
@@ -170,7 +176,8 @@ struct AppDependencies: Sendable {
                     activity: activity, dataTransfer: .standard, heartbeatInterval: configuration.ocpp.heartbeatInterval,
                     certificates: certificates)
             ],
-            commands: commands, recorder: recorder, registry: connections, metrics: ocppMetrics, now: now)
+            commands: commands, recorder: recorder, registry: connections, metrics: ocppMetrics, now: now,
+            tracing: tracer.map { OCPPTracing(tracer: $0) })
         let chargingProfileService = ChargingProfileService(
             repository: chargingProfiles, stations: stations, sessions: sessions, commands: ocpp.commands, now: now)
         let loadManager = LoadManager(
@@ -206,7 +213,7 @@ struct AppDependencies: Sendable {
             certificates: certificates,
             invoices: InvoiceService(database: database, events: events, now: now),
             analytics: AnalyticsService(database: database, now: now), idempotency: Idempotency(keyValue: keyValue),
-            ocpp: ocpp, audit: audit, now: now)
+            ocpp: ocpp, audit: audit, now: now, tracer: tracer)
     }
 
     /// Our CA: the operator's files when configured, else the one in the data directory (made on

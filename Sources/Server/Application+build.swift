@@ -71,6 +71,7 @@ func buildApplication(_ dependencies: AppDependencies, logger: Logger, tls: NIOS
 func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = RouteTable()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let routes = RecordingRouter(router: router, table: routeTable)
+    if let tracer = dependencies.tracer { routes.add(middleware: HTTPTracingMiddleware(tracer: tracer)) }
     routes.add(middleware: RequestIDMiddleware())
     routes.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics, services: dependencies.serviceRoutes))
     routes.add(middleware: ProblemMiddleware(routes: routes.table))
@@ -78,11 +79,12 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
     routes.add(middleware: BodyLimitMiddleware(maxBytes: dependencies.configuration.maxBodyBytes))
     routes.add(middleware: AuthenticationMiddleware(tokens: dependencies.tokens))
     routes.add(middleware: DashboardMiddleware(sessions: dependencies.webSessions))
+    if let tracer = dependencies.tracer { routes.add(middleware: SpanRoleMiddleware(tracer: tracer)) }
     routes.add(
         middleware: RateLimitMiddleware(
             limiter: dependencies.rateLimiter, registry: dependencies.metrics.registry))
     routes.add(middleware: RoutePolicyMiddleware())
-    routes.add(middleware: AuditAttributionMiddleware(now: dependencies.now))
+    routes.add(middleware: AuditAttributionMiddleware(tracer: dependencies.tracer, now: dependencies.now))
 
     let now = dependencies.now
     SystemController(health: dependencies.health, metrics: dependencies.metrics).addRoutes(to: routes)

@@ -55,6 +55,7 @@ struct AppConfiguration: Sendable {
     var rateLimits: RateLimitSettings
     /// Peers whose `X-Forwarded-For` is believed: the reverse proxies in front of us.
     var trustedProxies: Set<String>
+    var tracing: TracingSettings
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("csms.sqlite") }
 }
@@ -263,6 +264,11 @@ extension ConfigurationKey {
     static let ocppMaxMessagesPerSecond = ConfigurationKey(
         name: "ocppMaxMessagesPerSecond", help: "CALLs per second a charger may send before its answers are delayed (0: off)",
         defaultDescription: "50")
+    static let otlpEndpoint = ConfigurationKey(
+        name: "otlpEndpoint", help: "OTLP/HTTP base URL, e.g. http://127.0.0.1:4318: turns tracing on (spans go to /v1/traces)",
+        defaultDescription: "off")
+    static let otelServiceName = ConfigurationKey(
+        name: "otelServiceName", help: "service.name of our spans", defaultDescription: "csms")
 
     static let all: [ConfigurationKey] = [
         .host, .port, .data, .logLevel, .logFormat, .maxBodyBytes,
@@ -278,6 +284,7 @@ extension ConfigurationKey {
         .publicUrl, .uploadMaxMegabytes, .tlsCert, .tlsKey, .tlsClientCa, .caCert, .caKey,
         .rateLimitAuth, .rateLimitReads, .rateLimitWrites, .rateLimitCommands, .rateLimitExports, .trustedProxies,
         .ocppMaxMessagesPerSecond,
+        .otlpEndpoint, .otelServiceName,
     ]
 }
 
@@ -409,7 +416,10 @@ extension AppConfiguration {
             uploadMaxBytes: (1 << 20) * (try reader.integer(.uploadMaxMegabytes, default: 50, in: 1...512)),
             tls: try TLSSettings(reader: reader),
             rateLimits: try RateLimitSettings(reader: reader),
-            trustedProxies: try reader.addresses(.trustedProxies))
+            trustedProxies: try reader.addresses(.trustedProxies),
+            tracing: TracingSettings(
+                otlpEndpoint: try reader.optionalURL(.otlpEndpoint, example: "http://127.0.0.1:4318"),
+                serviceName: try reader.string(.otelServiceName, default: "csms")))
     }
 
     /// The effective settings with their sources, secrets redacted: logged once at startup.
@@ -501,7 +511,7 @@ private struct TypedReader {
     }
 
     /// An http(s) URL without a trailing slash, or nil when not given.
-    func optionalURL(_ key: ConfigurationKey) throws -> String? {
+    func optionalURL(_ key: ConfigurationKey, example: String = "https://csms.example.com") throws -> String? {
         guard let raw = sources.raw(key) else { return nil }
         var value = raw.value.trimmingCharacters(in: .whitespaces)
         while value.hasSuffix("/") { value.removeLast() }
@@ -509,7 +519,7 @@ private struct TypedReader {
             url.query == nil, url.fragment == nil
         else {
             throw ConfigurationError(
-                key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as https://csms.example.com")
+                key: key.name, value: raw.value, source: raw.source, allowed: "must be an http or https URL such as \(example)")
         }
         return value
     }

@@ -19,15 +19,18 @@ public final class Database: Sendable {
         /// A limit on the database's size in pages (SQLite's `max_page_count`); writes beyond it
         /// fail with `SQLITE_FULL` as on a full disk. Nil: only the disk limits it.
         public var maximumPageCount: Int?
+        /// Traces each read and write; nil (tracing off) costs one nil check per job.
+        public var tracing: (any DatabaseTracing)?
 
         public init(
             readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5_000, maximumWriteBatch: Int = 512,
-            maximumPageCount: Int? = nil
+            maximumPageCount: Int? = nil, tracing: (any DatabaseTracing)? = nil
         ) {
             self.readerCount = readerCount
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.maximumWriteBatch = maximumWriteBatch
             self.maximumPageCount = maximumPageCount
+            self.tracing = tracing
         }
     }
 
@@ -38,6 +41,7 @@ public final class Database: Sendable {
     private let readers: [ConnectionWorker<ReadJob>]
     private let checkpointer: Checkpointer
     private let isOpen = Mutex(true)
+    private let tracing: (any DatabaseTracing)?
 
     private init(
         path: String, writerConnection: Connection, readerConnections: [Connection], checkpointer: Checkpointer,
@@ -45,6 +49,7 @@ public final class Database: Sendable {
     ) {
         self.path = path
         self.checkpointer = checkpointer
+        self.tracing = options.tracing
         checkpointer.take(over: writerConnection)
         let readQueue = self.readQueue
         writer = ConnectionWorker(
@@ -95,10 +100,13 @@ public final class Database: Sendable {
     /// record-keeping) joins a commit only one at a time, behind the foreground writes waiting.
     @discardableResult
     public func write<T: Sendable>(
-        background: Bool = false, _ body: @escaping @Sendable (Connection) throws -> T
+        background: Bool = false, file: StaticString = #fileID, function: StaticString = #function,
+        _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
-        // Read here, in the caller's task: the writer's thread has no task-locals.
+        // Read here, in the caller's task (its task-locals, its trace context); the writer's
+        // thread has neither.
         let attribution = WriteAttribution.current
+        let trace = tracing?.job(.write, file: file, function: function)
         return try await withCheckedThrowingContinuation { continuation in
             let job = WriteJob(
                 run: { connection, isolated in
@@ -118,8 +126,11 @@ public final class Database: Sendable {
                         return .failed(error)
                     }
                 },
-                fail: { continuation.resume(throwing: $0) })
-            if !writeQueue.push(job, background: background) { continuation.resume(throwing: DatabaseClosedError()) }
+                fail: { continuation.resume(throwing: $0) }, trace: trace)
+            if !writeQueue.push(job, background: background) {
+                trace?.finished(DatabaseClosedError())
+                continuation.resume(throwing: DatabaseClosedError())
+            }
         }
     }
 
@@ -172,12 +183,24 @@ public final class Database: Sendable {
     var queuedWriteCount: Int { writeQueue.count }
 
     /// Runs `body` on a reader connection inside one read transaction: a consistent snapshot.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+    public func read<T: Sendable>(
+        file: StaticString = #fileID, function: StaticString = #function,
+        _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
+        let trace = tracing?.job(.read, file: file, function: function)
+        return try await withCheckedThrowingContinuation { continuation in
             let accepted = readQueue.push { connection in
-                continuation.resume(with: Result { try connection.transaction(.deferred) { try body(connection) } })
+                trace?.started(batchSize: 1)
+                let result = Result { try connection.transaction(.deferred) { try body(connection) } }
+                if let trace {
+                    if case .failure(let error) = result { trace.finished(error) } else { trace.finished(nil) }
+                }
+                continuation.resume(with: result)
             }
-            if !accepted { continuation.resume(throwing: DatabaseClosedError()) }
+            if !accepted {
+                trace?.finished(DatabaseClosedError())
+                continuation.resume(throwing: DatabaseClosedError())
+            }
         }
     }
 
@@ -220,6 +243,7 @@ public final class Database: Sendable {
     private struct WriteJob {
         let run: (_ connection: Connection, _ isolated: Bool) -> WriteOutcome
         let fail: (any Error) -> Void
+        var trace: (any DatabaseJobTrace)? = nil
     }
 
     private enum WriteOutcome {
@@ -252,16 +276,25 @@ public final class Database: Sendable {
         do {
             try connection.control("BEGIN IMMEDIATE")
         } catch {
-            jobs.forEach { $0.fail(error) }
+            jobs.forEach { job in
+                job.trace?.finished(error)
+                job.fail(error)
+            }
             return ([], isolated)
         }
         var completions: [((any Error)?) -> Void] = []
         completions.reserveCapacity(jobs.count)
+        var traced = false
         for index in jobs.indices {
+            if let trace = jobs[index].trace {
+                traced = true
+                trace.started(batchSize: jobs.count)
+            }
             switch jobs[index].run(connection, isolated) {
             case .ran(let completion):
                 completions.append(completion)
-            case .failed:
+            case .failed(let error):
+                jobs[index].trace?.finished(error)
                 // Isolated, the failed write was rolled back to its savepoint alone — unless SQLite
                 // rolled back the whole transaction. Then, as after an optimistic failure, the
                 // writes before this one are gone and run again.
@@ -276,6 +309,10 @@ public final class Database: Sendable {
         } catch {
             commitError = error
             if connection.isInTransaction { try? connection.control("ROLLBACK") }
+        }
+        // A write's span ends with the commit that made it durable (or failed it).
+        if traced {
+            for job in jobs { job.trace?.finished(commitError) }
         }
         completions.forEach { $0(commitError) }
         return ([], isolated)

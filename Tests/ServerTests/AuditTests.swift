@@ -453,7 +453,7 @@ struct AuditTests {
         func trace(_ value: String?) -> String? {
             var headers = HTTPFields()
             if let value { headers[HTTPField.Name("traceparent")!] = value }
-            return AuditAttribution.traceID(headers)
+            return AuditAttribution.traceID(headers, tracer: nil)
         }
         #expect(trace("00-\(Self.traceID)-00f067aa0ba902b7-01") == Self.traceID)
         #expect(trace(nil) == nil)

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import Tracing
 
 @testable import Server
 
@@ -15,6 +16,7 @@ func withApp<T>(
     testing: TestingSetup = .router,
     now: @escaping @Sendable () -> Date = Date.init,
     dataDirectory: String? = nil,
+    tracer: (any Tracer)? = nil,
     _ body: @escaping @Sendable (any TestClientProtocol, AppDependencies) async throws -> T
 ) async throws -> T {
     let directory = dataDirectory ?? NSTemporaryDirectory() + "csms-server-test-" + UUID().uuidString
@@ -22,7 +24,7 @@ func withApp<T>(
     var sources = ConfigurationSources()
     sources.flags = ["data": directory, "port": "0", "bcryptCost": "4"].merging(settings) { $1 }
     let configuration = try AppConfiguration.load(from: sources)
-    let dependencies = try await AppDependencies.open(configuration, environment: environment, now: now)
+    let dependencies = try await AppDependencies.open(configuration, environment: environment, now: now, tracer: tracer)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     let app = buildApplication(dependencies, logger: logger)

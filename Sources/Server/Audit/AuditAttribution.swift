@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Storage
+import Tracing
 
 /// Who does a write, as the audit triggers read it (`WriteAttribution`'s JSON).
 struct AuditAttribution: Codable, Sendable, Equatable {
@@ -51,10 +52,19 @@ struct AuditAttribution: Codable, Sendable, Equatable {
         AuditAttribution(action: AuditSchema.retentionAction, at: at)
     }
 
-    /// The trace id of the request: the 32 hex digits of a valid W3C `traceparent`, else nil.
-    /// The one place that decides it, so that it can later come from the active span instead.
-    static func traceID(_ headers: HTTPFields) -> String? {
-        guard let header = headers[HTTPField.Name("traceparent")!] else { return nil }
+    /// The trace id of the request: with tracing on, the active span's (so the entry opens its
+    /// trace); otherwise that of a valid incoming W3C `traceparent` (so it joins the caller's), else nil.
+    static func traceID(_ headers: HTTPFields, tracer: (any Tracer)?) -> String? {
+        if let tracer, let current = ServiceContext.current,
+            let position = HTTPTracingMiddleware.traceresponse(current, tracer: tracer)
+        {
+            return traceID(traceparent: position)
+        }
+        return headers[HTTPField.Name("traceparent")!].flatMap(traceID(traceparent:))
+    }
+
+    /// The 32 hex digits of the trace id of a valid `traceparent` value, else nil.
+    static func traceID(traceparent header: String) -> String? {
         let parts = header.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff", parts[1].count == 32, parts[2].count == 16,
             parts[3].count == 2, parts.prefix(4).allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Tracing
 
 /// Puts the signed-in person of a state-changing request on every database write it makes, so the
 /// audit triggers record who, from where and through which route (`AuditAttribution`). Runs after
@@ -8,6 +9,7 @@ import Hummingbird
 /// go through untouched; so do requests without a person (login, a charger's upload).
 struct AuditAttributionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    let tracer: (any Tracer)?
     let now: @Sendable () -> Date
 
     func handle(
@@ -19,7 +21,7 @@ struct AuditAttributionMiddleware: RouterMiddleware {
         let attribution = AuditAttribution(
             userId: identity.userID, role: identity.role.rawValue, address: context.clientAddress,
             userAgent: request.headers[.userAgent], requestId: context.requestID,
-            traceId: AuditAttribution.traceID(request.headers),
+            traceId: AuditAttribution.traceID(request.headers, tracer: tracer),
             route: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", at: now())
         return try await attribution.bound { try await next(request, context) }
     }

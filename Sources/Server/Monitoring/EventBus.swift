@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 
 /// One live event for `/api/v1/events`. Its JSON is made on first use, once, and shared by every
 /// subscriber: most events (a session update per MeterValues) are published with nobody listening.
@@ -41,9 +42,22 @@ final class EventBus: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Nil unless tracing is on: then a publish inside a trace is a span of it.
+    private let tracer: (any Tracer)?
+
+    init(tracer: (any Tracer)? = nil) {
+        self.tracer = tracer
+    }
 
     /// `payload` is a value, encoded only when a subscriber first reads the event.
     func publish(_ type: String, stationID: String?, payload: some Encodable & Sendable) {
+        let span: (any Span)? =
+            if let tracer, let parent = ServiceContext.current {
+                tracer.startSpan("event.publish \(type)", context: parent, ofKind: .producer)
+            } else {
+                nil
+            }
+        defer { span?.end() }
         let subscribers = state.withLock { state in
             let event = LiveEvent(id: state.nextID, type: type, stationID: stationID, payload: payload)
             state.nextID += 1
@@ -52,6 +66,12 @@ final class EventBus: Sendable {
             return (event, Array(state.subscribers.values))
         }
         for continuation in subscribers.1 { continuation.yield(subscribers.0) }
+        if let span {
+            span.attributes["event.type"] = type
+            span.attributes["event.id"] = Int(subscribers.0.id)
+            span.attributes["event.subscribers"] = subscribers.1.count
+            if let stationID { span.attributes["ocpp.station_id"] = stationID }
+        }
     }
 
     /// The buffered events after `lastEventID` and a stream of what comes next, taken

@@ -39,7 +39,8 @@ final class ChargePointConnection: Sendable {
         inboundCapacity: Int = InboundCalls.defaultCapacity, inboundThrottle: RateLimitRule? = nil,
         throttled: @escaping @Sendable () -> Void = {},
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
-        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
+        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in },
+        tracing: OCPPTracing? = nil
     ) {
         self.chargePointID = chargePointID
         self.subprotocol = subprotocol
@@ -52,7 +53,7 @@ final class ChargePointConnection: Sendable {
         self.outbound = OutboundCalls(
             capacity: outboundCapacity, timeout: callTimeout,
             send: { text in channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)), promise: nil) },
-            observe: observe, finished: finished)
+            observe: observe, finished: finished, tracing: tracing, stationID: chargePointID)
     }
 
     var registration: RegistrationState {

@@ -8,6 +8,7 @@ import OCPP
 import Observability
 import Prometheus
 import Synchronization
+import Tracing
 
 /// The OCPP central system: accepts charge point connections, answers their CALLs and sends
 /// ours. Transport (`OCPPServerChannel`, `ChargePointChannelHandler`), framing and validation
@@ -35,6 +36,8 @@ struct OCPPService: Sendable {
     let registry: ChargePointRegistry
     let metrics: OCPPMetrics
     let now: @Sendable () -> Date
+    /// Nil unless tracing is on: each message then costs one nil check.
+    var tracing: OCPPTracing? = nil
 
     // MARK: Upgrade
 
@@ -162,7 +165,7 @@ struct OCPPService: Sendable {
                         stationId: chargePointID, direction: "out", messageType: 2, action: exchange.action,
                         messageId: exchange.messageID, payload: exchange.frame, at: exchange.sentAt,
                         answer: exchange.answer.map { OCPPLogEntry.Answer(messageType: $0.messageType, payload: $0.frame, at: $0.at) }))
-            })
+            }, tracing: tracing)
     }
 
     /// Registers a new connection (closing the one it replaces) and sees to its end.
@@ -274,12 +277,17 @@ struct OCPPService: Sendable {
                 call: (frame, 0, receivedAt), connection: connection)
         case .call(let id, let action, let payload, let frame, let receivedAt):
             let call = InboundCall(connection: connection, messageID: id, receivedAt: receivedAt)
-            let outcome: DispatchOutcome =
-                if let handlers = protocols.first(where: { $0.subprotocol == connection.subprotocol }) {
-                    await handlers.dispatch(action: action, payload: payload, call: call)
-                } else {
-                    .failed(OCPPError(code: .internalError, description: "no handlers"), cause: "no handlers for \(connection.subprotocol)")
+            let span = tracing?.inbound(stationID: connection.chargePointID, action: action, messageID: id, payload: payload)
+            let outcome: DispatchOutcome
+            if let span {
+                // The handler's database work and events become children of the message's span.
+                outcome = await ServiceContext.$current.withValue(span.context) {
+                    await dispatch(action: action, payload: payload, call: call, connection: connection)
                 }
+            } else {
+                outcome = await dispatch(action: action, payload: payload, call: call, connection: connection)
+            }
+            defer { if let span { OCPPTracing.finish(span, OCPPSpanResult(outcome)) } }
             switch outcome {
             case .result(let json, let afterReply):
                 let reply = JSONWriter.string(.array([.int(3), .string(id), json]))
@@ -298,6 +306,15 @@ struct OCPPService: Sendable {
                 answer(error, id: id, action: action, call: (frame, 2, receivedAt), connection: connection)
             }
         }
+    }
+
+    private func dispatch(
+        action: String, payload: JSONObject, call: InboundCall, connection: ChargePointConnection
+    ) async -> DispatchOutcome {
+        guard let handlers = protocols.first(where: { $0.subprotocol == connection.subprotocol }) else {
+            return .failed(OCPPError(code: .internalError, description: "no handlers"), cause: "no handlers for \(connection.subprotocol)")
+        }
+        return await handlers.dispatch(action: action, payload: payload, call: call)
     }
 
     private func answer(

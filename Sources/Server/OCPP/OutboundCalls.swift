@@ -1,6 +1,7 @@
 import Foundation
 import OCPP
 import Synchronization
+import Tracing
 
 /// What a charge point answered to one of our CALLs.
 enum CallAnswer: Sendable, Equatable {
@@ -42,6 +43,9 @@ final class OutboundCalls: Sendable {
         let action: String
         let frame: String
         let continuation: CheckedContinuation<CallAnswer, any Error>
+        /// With tracing on: the call's span, and when it joined the queue.
+        var span: (any Span)? = nil
+        var queuedAt: ContinuousClock.Instant? = nil
     }
 
     private struct InFlight {
@@ -67,14 +71,20 @@ final class OutboundCalls: Sendable {
     private let send: @Sendable (String) -> Void
     private let observe: @Sendable (_ action: String, _ outcome: String, _ duration: Duration) -> Void
     private let finished: @Sendable (OutboundExchange) -> Void
+    /// Nil unless tracing is on.
+    private let tracing: OCPPTracing?
+    private let stationID: String
 
     /// `send` writes a text frame without waiting; `observe` gets each call's outcome for the
     /// metrics; `finished` each exchange for the message log.
     init(
         capacity: Int, timeout: Duration, send: @escaping @Sendable (String) -> Void,
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
-        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in }
+        finished: @escaping @Sendable (OutboundExchange) -> Void = { _ in },
+        tracing: OCPPTracing? = nil, stationID: String = ""
     ) {
+        self.tracing = tracing
+        self.stationID = stationID
         self.capacity = capacity
         self.timeout = timeout
         self.send = send
@@ -88,11 +98,30 @@ final class OutboundCalls: Sendable {
     func call(_ action: String, payload: JSONValue) async throws -> CallAnswer {
         let id = UUID().uuidString.lowercased()
         let frame = JSONWriter.string(.array([.int(2), .string(id), .string(action), payload]))
-        return try await withCheckedThrowingContinuation { continuation in
+        guard let tracing else {
+            return try await enqueue(id: id, action: action, frame: frame, span: nil, queuedAt: nil)
+        }
+        let span = tracing.outbound(stationID: stationID, action: action, messageID: id, payload: payload)
+        do {
+            let answer = try await enqueue(id: id, action: action, frame: frame, span: span, queuedAt: .now)
+            OCPPTracing.finish(span, OCPPSpanResult(answer))
+            return answer
+        } catch {
+            OCPPTracing.finish(span, OCPPSpanResult(error))
+            throw error
+        }
+    }
+
+    private func enqueue(
+        id: String, action: String, frame: String, span: (any Span)?, queuedAt: ContinuousClock.Instant?
+    ) async throws -> CallAnswer {
+        try await withCheckedThrowingContinuation { continuation in
+            let waiting = Waiting(
+                id: id, action: action, frame: frame, continuation: continuation, span: span, queuedAt: queuedAt)
             let admitted = state.withLock { state -> OutboundCallError? in
                 if state.closed { return .notConnected }
                 if state.waiting.count >= capacity { return .queueFull }
-                state.waiting.append(Waiting(id: id, action: action, frame: frame, continuation: continuation))
+                state.waiting.append(waiting)
                 return nil
             }
             if let admitted {
@@ -161,7 +190,11 @@ final class OutboundCalls: Sendable {
             state.inFlight = InFlight(call: next, sentAt: .now, sentAtDate: Date(), timeout: timer)
             return next
         }
-        if let next { send(next.frame) }
+        guard let next else { return }
+        if let span = next.span, let queuedAt = next.queuedAt {
+            span.attributes["ocpp.queue_wait_ms"] = (ContinuousClock.now - queuedAt).milliseconds
+        }
+        send(next.frame)
     }
 
     private func timedOut(_ id: String) {
