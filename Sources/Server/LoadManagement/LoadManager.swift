@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OCPP
+import Storage
 import Synchronization
 
 /// Site load management: when a session at a site with `maxPowerKw` starts, stops or suspends,
@@ -109,21 +110,27 @@ final class LoadManager: Sendable {
             return true
         }
         guard start else { return }
+        // A pass shares the site among everyone's sessions: it is the server's work, not the
+        // person's whose request happened to start it, so it writes without their audit attribution.
         Task { [self] in
-            try? await Task.sleep(for: settings.delay)
-            while true {
-                do {
-                    try await allocate(site)
-                } catch {
-                    logger.warning("load management pass failed", metadata: ["siteId": .string(site), "error": .string("\(error)")])
-                }
-                let repeatPass = state.withLock { state -> Bool in
-                    if state.again.remove(site) != nil { return true }
-                    state.running.remove(site)
-                    return false
-                }
-                if !repeatPass { return }
+            await WriteAttribution.$current.withValue(nil) { await allocatePasses(site) }
+        }
+    }
+
+    private func allocatePasses(_ site: String) async {
+        try? await Task.sleep(for: settings.delay)
+        while true {
+            do {
+                try await allocate(site)
+            } catch {
+                logger.warning("load management pass failed", metadata: ["siteId": .string(site), "error": .string("\(error)")])
             }
+            let repeatPass = state.withLock { state -> Bool in
+                if state.again.remove(site) != nil { return true }
+                state.running.remove(site)
+                return false
+            }
+            if !repeatPass { return }
         }
     }
 
