@@ -45,24 +45,18 @@ struct AuditController {
     /// One row per entry, newest first; the changes as one JSON cell (the dashboard's export too).
     func csv(_ query: AuditQuery) async throws -> Response {
         let entries = try await audit.all(query, limit: exportLimit)
-        var text =
-            "id,at,actor_user_id,actor_role,address,user_agent,request_id,trace_id,route,action,target_type,target_id,"
-            + "station_id,driver_id,changes\r\n"
+        var document = CSVDocument(columns: [
+            "id", "at", "actor_user_id", "actor_role", "address", "user_agent", "request_id", "trace_id", "route", "action",
+            "target_type", "target_id", "station_id", "driver_id", "changes",
+        ])
         for entry in entries {
-            let fields: [String] = [
+            document.append([
                 String(entry.id), WireFormat.formatDate(entry.at), entry.actorUserId ?? "", entry.actorRole ?? "",
                 entry.address ?? "", entry.userAgent ?? "", entry.requestId ?? "", entry.traceId ?? "", entry.route ?? "",
                 entry.action, entry.targetType, entry.targetId, entry.stationId ?? "", entry.driverId ?? "",
                 entry.changesText,
-            ]
-            text += fields.map(SessionsController.csvField).joined(separator: ",") + "\r\n"
+            ])
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"audit.csv\"",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+        return document.response(filename: "audit.csv")
     }
 }

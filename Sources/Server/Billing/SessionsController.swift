@@ -133,11 +133,13 @@ struct SessionsController {
     /// One row per session, the columns operators reconcile with (the dashboard's export button too).
     func csv(_ query: SessionQuery) async throws -> Response {
         let rows = try await sessions.all(query, limit: exportLimit)
-        var text =
-            "session_id,transaction_id,station_id,connector_id,id_tag,driver_id,status,started_at,stopped_at,"
-            + "duration_seconds,meter_start_wh,meter_stop_wh,energy_wh,currency,subtotal,tax,total,invoice_id,stop_reason\r\n"
+        var document = CSVDocument(columns: [
+            "session_id", "transaction_id", "station_id", "connector_id", "id_tag", "driver_id", "status", "started_at",
+            "stopped_at", "duration_seconds", "meter_start_wh", "meter_stop_wh", "energy_wh", "currency", "subtotal", "tax",
+            "total", "invoice_id", "stop_reason",
+        ])
         for session in rows {
-            let fields: [String] = [
+            document.append([
                 session.id, String(session.transactionId), session.stationId, String(session.connectorId), session.idTag,
                 session.driverId ?? "", session.status.rawValue, WireFormat.formatDate(session.startedAt),
                 session.stoppedAt.map(WireFormat.formatDate) ?? "", String(duration(session)),
@@ -145,23 +147,8 @@ struct SessionsController {
                 session.cost?.currency.code ?? "", session.cost?.subtotal.decimalString ?? "",
                 session.cost?.tax.decimalString ?? "", session.cost?.total.decimalString ?? "", session.invoiceId ?? "",
                 session.stopReason ?? "",
-            ]
-            text += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+            ])
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"sessions.csv\"",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    /// RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-    static func csvField(_ value: String) -> String {
-        var value = value
-        if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return document.response(filename: "sessions.csv")
     }
 }
