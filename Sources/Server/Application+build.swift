@@ -96,7 +96,8 @@ func buildRouter(_ dependencies: AppDependencies, routeTable: RouteTable = Route
         drivers: dependencies.drivers, authorizer: dependencies.authorizer, now: now)
     StationsController(
         repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
-        connectionInfo: { try await ocppController.connectionInfo($0) }, now: now
+        connectionInfo: { try await ocppController.connectionInfo($0) },
+        enforceSecurityProfile: { ocppController.enforceSecurityProfile($0, $1) }, now: now
     ).addRoutes(to: routes)
     DriversController(repository: dependencies.drivers, now: now).addRoutes(to: routes)
     IdTagsController(repository: dependencies.drivers, authorizer: dependencies.authorizer, now: now)

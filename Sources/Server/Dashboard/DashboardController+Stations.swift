@@ -7,7 +7,8 @@ extension DashboardController {
     func addStationWriteRoutes(to router: some RouterMethods<AppRequestContext>) {
         let stationsAPI = StationsController(
             repository: dependencies.stations, connectorStatusChanges: dependencies.monitoring,
-            connectionInfo: { [ocpp] in try await ocpp.connectionInfo($0) }, now: dependencies.now)
+            connectionInfo: { [ocpp] in try await ocpp.connectionInfo($0) },
+            enforceSecurityProfile: { [ocpp] in ocpp.enforceSecurityProfile($0, $1) }, now: dependencies.now)
         router.post("/ui/stations") { _, context in
             let form = context.form
             let id = form.text("id") ?? ""

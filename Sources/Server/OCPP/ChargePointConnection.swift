@@ -25,6 +25,15 @@ final class ChargePointConnection: Sendable {
     let inbound: InboundCalls
     /// See `OCPPAcceptance.authenticatedOverTLS`.
     let authenticatedOverTLS: Bool
+    let admission: Admission
+
+    /// How the charger connected and proved itself.
+    struct Admission: Sendable, Equatable {
+        var security: ConnectionSecurity
+        var passwordVerified: Bool
+
+        static let plain = Admission(security: .plain, passwordVerified: false)
+    }
     private let channel: any Channel
     private let state: Mutex<State>
 
@@ -35,7 +44,7 @@ final class ChargePointConnection: Sendable {
 
     init(
         chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState, connectedAt: Date,
-        outboundCapacity: Int, callTimeout: Duration, authenticatedOverTLS: Bool = false,
+        outboundCapacity: Int, callTimeout: Duration, authenticatedOverTLS: Bool = false, admission: Admission = .plain,
         inboundCapacity: Int = InboundCalls.defaultCapacity, inboundThrottle: RateLimitRule? = nil,
         throttled: @escaping @Sendable () -> Void = {},
         observe: @escaping @Sendable (String, String, Duration) -> Void = { _, _, _ in },
@@ -47,6 +56,7 @@ final class ChargePointConnection: Sendable {
         self.channel = channel
         self.connectedAt = connectedAt
         self.authenticatedOverTLS = authenticatedOverTLS
+        self.admission = admission
         self.state = Mutex(State(registration: registration))
         self.inbound = InboundCalls(
             capacity: inboundCapacity, eventLoop: channel.eventLoop, throttle: inboundThrottle, throttled: throttled)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import OCPP
 import Storage
 
@@ -113,6 +114,13 @@ struct OCPPController {
             outboundQueueDepth: connection?.outbound.depth,
             lastMessages: try await ocpp.recorder.recent(stationID: stationID, limit: 10))
     }
+
+    /// See `OCPPService.enforceSecurityProfile`.
+    func enforceSecurityProfile(_ stationID: String, _ profile: Int) {
+        ocpp.enforceSecurityProfile(stationID: stationID, profile: profile, logger: Self.logger)
+    }
+
+    private static let logger = Logger(label: "ocpp.security")
 
     // MARK: Commands
 

@@ -45,6 +45,10 @@ struct OCPPAcceptance: Sendable {
     /// Over TLS, and proven by its password or by its own client certificate: only such a
     /// connection may ask our CA for a certificate (a charger moves to profile 3 from profile 2).
     var authenticatedOverTLS = false
+    /// How it connected and proved itself, so a later change of its security profile can be
+    /// checked against the live connection (`OCPPService.securityProfileRefusal`).
+    var security = ConnectionSecurity.plain
+    var passwordVerified = false
 }
 
 /// One HTTP/1.1 connection that may upgrade to an OCPP WebSocket. It uses NIO's typed WebSocket

@@ -99,7 +99,8 @@ struct OCPPService: Sendable {
         return .accept(
             OCPPAcceptance(
                 chargePointID: identity, subprotocol: token, registration: registration,
-                authenticatedOverTLS: security.tls && (passwordVerified || certified || security.clientCommonName == identity)))
+                authenticatedOverTLS: security.tls && (passwordVerified || certified || security.clientCommonName == identity),
+                security: security, passwordVerified: passwordVerified))
     }
 
     /// Whether the connection is below the station's security profile: 2 needs TLS, 3 needs TLS and
@@ -115,6 +116,33 @@ struct OCPPService: Sendable {
             return .refuse(.forbidden, [:], "charge point \(identity) must present its client certificate (security profile 3)")
         }
         return nil
+    }
+
+    /// Why `station`'s live connection no longer meets its security profile (raised after it
+    /// connected), or nil: it would be admitted as it is now. The same rules as at the upgrade.
+    static func securityProfileRefusal(profile: Int, identity: String, admission: ChargePointConnection.Admission) -> String? {
+        if case .refuse(_, _, let reason) = securityRefusal(profile: profile, identity: identity, security: admission.security) {
+            return reason
+        }
+        let certified = profile >= 3 && admission.security.clientCommonName == identity
+        if (1...2).contains(profile) && !admission.passwordVerified && !certified {
+            return "charge point \(identity) did not authenticate with its password (security profile \(profile))"
+        }
+        return nil
+    }
+
+    /// Closes `stationID`'s live connection when it no longer meets `profile`, so the charger must
+    /// connect again under the new rules; true when it did.
+    @discardableResult
+    func enforceSecurityProfile(stationID: String, profile: Int, logger: Logger) -> Bool {
+        guard let connection = registry.connection(stationID),
+            let reason = Self.securityProfileRefusal(profile: profile, identity: stationID, admission: connection.admission)
+        else { return false }
+        logger.notice(
+            "closing a connection below the station's new security profile",
+            metadata: ["chargePointId": .string(stationID), "reason": .string(reason)])
+        connection.close(code: .policyViolation)
+        return true
     }
 
     static func basicPassword(_ header: String?, user: String) -> String? {
@@ -135,7 +163,8 @@ struct OCPPService: Sendable {
         let logger = connectionLogger
         let connection = makeConnection(
             chargePointID: acceptance.chargePointID, subprotocol: acceptance.subprotocol.lowercased(), channel: channel,
-            registration: acceptance.registration, authenticatedOverTLS: acceptance.authenticatedOverTLS)
+            registration: acceptance.registration, authenticatedOverTLS: acceptance.authenticatedOverTLS,
+            admission: ChargePointConnection.Admission(security: acceptance.security, passwordVerified: acceptance.passwordVerified))
         let handler = ChargePointChannelHandler(
             connection: connection, maxMessageSize: settings.maxFrameSize, pingInterval: settings.pingInterval.map(TimeAmount.init),
             logger: logger
@@ -148,14 +177,14 @@ struct OCPPService: Sendable {
 
     func makeConnection(
         chargePointID: String, subprotocol: String, channel: any Channel, registration: RegistrationState,
-        authenticatedOverTLS: Bool = false
+        authenticatedOverTLS: Bool = false, admission: ChargePointConnection.Admission = .plain
     ) -> ChargePointConnection {
         let metrics = metrics
         let recorder = recorder
         return ChargePointConnection(
             chargePointID: chargePointID, subprotocol: subprotocol, channel: channel, registration: registration,
             connectedAt: now(), outboundCapacity: settings.outboundQueueCapacity, callTimeout: settings.callTimeout,
-            authenticatedOverTLS: authenticatedOverTLS,
+            authenticatedOverTLS: authenticatedOverTLS, admission: admission,
             inboundThrottle: settings.maxMessagesPerSecond.map { RateLimitRule(quota: $0, windowSeconds: 1) },
             throttled: { metrics.throttled() },
             observe: { action, outcome, duration in metrics.outboundCall(action: action, outcome: outcome, duration: duration) },

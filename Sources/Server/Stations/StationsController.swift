@@ -9,6 +9,8 @@ struct StationsController {
     let connectorStatusChanges: any ConnectorStatusRecording
     /// The station's live OCPP connection and last messages.
     let connectionInfo: @Sendable (String) async throws -> StationConnection
+    /// Closes the station's live connection if it falls below this security profile.
+    var enforceSecurityProfile: @Sendable (_ stationID: String, _ profile: Int) -> Void = { _, _ in }
     let now: @Sendable () -> Date
 
     struct ConnectorInput: Decodable, Sendable {
@@ -225,7 +227,7 @@ struct StationsController {
             validator.check((-180...180).contains(longitude), "longitude", "must be from -180 to 180")
         }
         try validator.throwIfInvalid()
-        return try await repository.update(id, expectedVersion: body.version, now: now()) { station in
+        let updated = try await repository.update(id, expectedVersion: body.version, now: now()) { station in
             if let name = body.name { station.name = name }
             body.operatorId.apply(to: &station.operatorId)
             body.address.apply(to: &station.address)
@@ -238,6 +240,9 @@ struct StationsController {
             if let registration { station.registration = registration }
             guard (station.latitude == nil) == (station.longitude == nil) else { throw StationError.incompleteCoordinates }
         }
+        // A charger connected under the old rules would otherwise keep its weaker connection.
+        if body.securityProfile != nil { enforceSecurityProfile(id, updated.station.securityProfile) }
+        return updated
     }
 
     func decommission(_ id: String) async throws -> StationView {
