@@ -59,6 +59,12 @@ struct RateLimitTests {
             ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["6.6.6.6", "198.51.100.7"], trustedProxies: proxies)
                 == "198.51.100.7")
         #expect(ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: [], trustedProxies: proxies) == "10.0.0.2")
+        // A hostile header: thousands of trusted hops, or one absurdly long one, is read no further
+        // than 32 hops and never yields more than 64 bytes.
+        let flood = Array(repeating: "10.0.0.3", count: 10_000).joined(separator: ",")
+        #expect(ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: ["1.2.3.4," + flood], trustedProxies: proxies) == "10.0.0.3")
+        let long = String(repeating: "9", count: 10_000)
+        #expect(ClientAddressMiddleware.clientAddress(peer: "10.0.0.2", forwardedFor: [long], trustedProxies: proxies) == "10.0.0.2")
     }
 
     @Test("each route counts against the class a user expects", arguments: [

@@ -58,9 +58,9 @@ final class RateLimiter: Sendable {
     /// client it held back starts afresh, which is the price of a bound. Sorting is paid once per
     /// `maximumBuckets / 2` new clients, not per request.
     private static func evict(_ buckets: inout [Key: TokenBucket], rules: [RouteClass: RateLimitRule], now: Double) {
-        let maximum = buckets.count
+        let countBefore = buckets.count
         dropFull(&buckets, rules: rules, now: now)
-        guard buckets.count >= maximum else { return }
+        guard buckets.count == countBefore else { return }
         let idlest = buckets.sorted { $0.value.updated < $1.value.updated }.prefix(max(1, buckets.count / 2)).map(\.key)
         for key in idlest { buckets.removeValue(forKey: key) }
     }

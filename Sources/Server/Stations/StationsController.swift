@@ -10,7 +10,7 @@ struct StationsController {
     /// The station's live OCPP connection and last messages.
     let connectionInfo: @Sendable (String) async throws -> StationConnection
     /// Closes the station's live connection if it falls below this security profile.
-    var enforceSecurityProfile: @Sendable (_ stationID: String, _ profile: Int) -> Void = { _, _ in }
+    let enforceSecurityProfile: @Sendable (_ stationID: String, _ profile: Int) -> Void
     let now: @Sendable () -> Date
 
     struct ConnectorInput: Decodable, Sendable {
