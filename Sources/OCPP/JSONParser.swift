@@ -147,16 +147,19 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes, so the bytes are the string (validated as UTF-8 below).
+        // Fast path: no escapes, so the bytes are the string (validated as UTF-8 below, unless
+        // every byte is ASCII and so valid already: most OCPP strings are).
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try Self.decodeUTF8(slice, at: start)
+                return ascii ? String(decoding: slice, as: UTF8.self) : try Self.decodeUTF8(slice, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw fail("a control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))

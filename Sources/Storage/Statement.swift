@@ -7,7 +7,11 @@ public final class Statement {
     let handle: OpaquePointer
     public let sql: String
     private unowned let connection: Connection
-    private var columnIndexes: [String: Int32]?
+    /// Result column names, read on first use.
+    private var columnNames: [String]?
+    /// Where the last name lookup ended: rows are read column after column, so the next name asked
+    /// for is nearly always there — no hashing per column read.
+    private var nextColumn = 0
 
     init(connection: Connection, sql: String) throws {
         var handle: OpaquePointer?
@@ -69,15 +73,24 @@ public final class Statement {
     }
 
     func columnIndex(named name: String) -> Int32? {
-        if let columnIndexes { return columnIndexes[name] }
-        var indexes: [String: Int32] = [:]
-        for index in 0..<sqlite3_column_count(handle) {
-            if let cName = sqlite3_column_name(handle, index) {
-                indexes[String(cString: cName)] = index
+        let names = columnNames ?? readColumnNames()
+        var index = nextColumn < names.count ? nextColumn : 0
+        for _ in 0..<names.count {
+            if names[index] == name {
+                nextColumn = index + 1
+                return Int32(index)
             }
+            index = index + 1 == names.count ? 0 : index + 1
         }
-        columnIndexes = indexes
-        return indexes[name]
+        return nil
+    }
+
+    private func readColumnNames() -> [String] {
+        let names = (0..<sqlite3_column_count(handle)).map { index in
+            sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
+        }
+        columnNames = names
+        return names
     }
 
     private func check(_ code: Int32) throws {

@@ -14,6 +14,16 @@ struct JSONParserTests {
         #expect(try JSONParser.parse("9223372036854775808") == .double(9_223_372_036_854_775_808))
     }
 
+    @Test("unescaped strings: ASCII and UTF-8 are kept as they are, bytes that are not UTF-8 are refused")
+    func unescapedStrings() throws {
+        #expect(try JSONParser.parse(Array(#"["Energy.Active.Import.Register","Grüße ⚡️"]"#.utf8))
+            == .array([.string("Energy.Active.Import.Register"), .string("Grüße ⚡️")]))
+        // A lone continuation byte, a truncated sequence, an overlong encoding: none is UTF-8.
+        for bad: [UInt8] in [[0x80], [0xC3], [0xC0, 0xAF]] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61] + bad + [0x22]) }
+        }
+    }
+
     @Test("refuses what is not strict JSON", arguments: [
         "", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "tru", "\"\\x\"", "\"\u{01}\"", "\"\\ud800\"", "[1] 2", "nul",
         "{'a': 1}", "1e999",

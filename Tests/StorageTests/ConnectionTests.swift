@@ -67,6 +67,29 @@ struct ConnectionTests {
         }
     }
 
+    @Test("columns read by name in any order, repeated, or after a miss come from the right column")
+    func columnsByNameInAnyOrder() async throws {
+        try await withDatabase { database, _ async throws in
+            try await database.write {
+                try $0.run("INSERT INTO samples (id, text_value, int_value, real_value) VALUES (?, ?, ?, ?)", 1, "one", 10, 1.5)
+                try $0.run("INSERT INTO samples (id, text_value, int_value, real_value) VALUES (?, ?, ?, ?)", 2, "two", 20, 2.5)
+            }
+            let rows = try await database.read { connection in
+                try connection.query("SELECT id, text_value, int_value, real_value FROM samples ORDER BY id") { row in
+                    // Backwards, then the same column twice, then a miss, then forwards again.
+                    let real = try row.get("real_value", as: Double.self)
+                    let int = try row.get("int_value", as: Int64.self)
+                    let intAgain = try row.get("int_value", as: Int64.self)
+                    let missing = try? row.get("nope", as: Int64.self)
+                    let id = try row.get("id", as: Int64.self)
+                    let text = try row.get("text_value", as: String.self)
+                    return "\(id) \(text) \(int) \(intAgain) \(real) \(missing.map(String.init) ?? "-")"
+                }
+            }
+            #expect(rows == ["1 one 10 10 1.5 -", "2 two 20 20 2.5 -"])
+        }
+    }
+
     @Test("binding the wrong number of values is refused before the statement runs")
     func parameterCountMismatch() async throws {
         try await withDatabase { database, _ async throws in

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 import Tracing
 
@@ -37,7 +38,8 @@ final class EventBus: Sendable {
 
     private struct State {
         var nextID: Int64 = 1
-        var recent: [LiveEvent] = []
+        /// A ring: dropping the oldest of a full buffer moves nothing.
+        var recent = CircularBuffer<LiveEvent>(initialCapacity: EventBus.bufferCapacity)
         var subscribers: [UUID: AsyncStream<LiveEvent>.Continuation] = [:]
     }
 
@@ -61,9 +63,9 @@ final class EventBus: Sendable {
         let subscribers = state.withLock { state in
             let event = LiveEvent(id: state.nextID, type: type, stationID: stationID, payload: payload)
             state.nextID += 1
+            if state.recent.count >= Self.bufferCapacity { state.recent.removeFirst() }
             state.recent.append(event)
-            if state.recent.count > Self.bufferCapacity { state.recent.removeFirst(state.recent.count - Self.bufferCapacity) }
-            return (event, Array(state.subscribers.values))
+            return (event, state.subscribers.isEmpty ? [] : Array(state.subscribers.values))
         }
         for continuation in subscribers.1 { continuation.yield(subscribers.0) }
         if let span {

@@ -19,6 +19,8 @@ struct LoadComparison: Codable {
     var baselinePerConnectionKiB: Double?
     var measuredGrowthKiB: Int?
     var measuredRESTP99: Double?
+    var baselineCPUMicrosecondsPerMessage: Double?
+    var measuredCPUMicrosecondsPerMessage: Double?
 
     static func load(_ path: String) throws -> LoadReport {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -44,6 +46,8 @@ struct LoadComparison: Codable {
         baselinePerConnectionKiB = baseline.memory?.perConnectionKiB
         measuredGrowthKiB = measured.memory?.growthKiB
         measuredRESTP99 = measured.rest?.latency.p99
+        baselineCPUMicrosecondsPerMessage = baseline.cpu?.microsecondsPerMessage
+        measuredCPUMicrosecondsPerMessage = measured.cpu?.microsecondsPerMessage
     }
 
     static func table(baseline: LoadReport, measured: LoadReport) -> String {
@@ -68,6 +72,9 @@ struct LoadComparison: Codable {
         lines.append(
             row(
                 "RSS before/loaded/end MB", baseline.memory.map(Self.megabytes) ?? "-", measured.memory.map(Self.megabytes) ?? "-"))
+        lines.append(
+            row(
+                "CPU cores / µs per message", baseline.cpu.map(Self.cpuCell) ?? "-", measured.cpu.map(Self.cpuCell) ?? "-"))
         lines.append(row("REST p50/p99 ms", "-", measured.rest.map { "\(ms($0.latency.p50))/\(ms($0.latency.p99))" } ?? "-"))
         let comparison = LoadComparison(baseline: baseline, measured: measured)
         lines.append(
@@ -76,6 +83,10 @@ struct LoadComparison: Codable {
                 measured.label, baseline.label, comparison.messagesPerSecondRatio, measured.label, baseline.label,
                 comparison.p99Ratio))
         return lines.joined(separator: "\n")
+    }
+
+    private static func cpuCell(_ cpu: CPUFigures) -> String {
+        String(format: "%.2f / %.1f", cpu.cores, cpu.microsecondsPerMessage)
     }
 
     private static func megabytes(_ memory: MemoryFigures) -> String {

@@ -50,6 +50,15 @@ struct MemoryFigures: Codable, Sendable {
     var samples: [[Int]]
 }
 
+/// The server's CPU time (user + system) during the measured window: the cost per message that
+/// the ratios hide, since the generator shares the same cores.
+struct CPUFigures: Codable, Sendable {
+    /// CPU seconds per second of the window.
+    var cores: Double
+    /// CPU microseconds per answered message (0 in an idle run without messages).
+    var microsecondsPerMessage: Double
+}
+
 struct RESTFigures: Codable, Sendable {
     var requests: Int
     var errors: Int
@@ -72,6 +81,7 @@ struct LoadReport: Codable, Sendable {
     var actions: [String: LatencySummary]
     var errors: ErrorCounts
     var memory: MemoryFigures?
+    var cpu: CPUFigures?
     var rest: RESTFigures?
 
     func table() -> String {
@@ -98,6 +108,10 @@ struct LoadReport: Codable, Sendable {
                     format: "  server RSS: before %.1f MB, loaded %.1f MB, end %.1f MB, max %.1f MB; %.1f KiB per connection; growth in window %+.1f MB",
                     Double(memory.rssBeforeKiB) / 1024, Double(memory.rssLoadedKiB) / 1024, Double(memory.rssEndKiB) / 1024,
                     Double(memory.rssMaxKiB) / 1024, memory.perConnectionKiB, Double(memory.growthKiB) / 1024))
+        }
+        if let cpu {
+            lines.append(
+                String(format: "  server CPU: %.2f cores, %.1f µs per message", cpu.cores, cpu.microsecondsPerMessage))
         }
         if let rest {
             lines.append(

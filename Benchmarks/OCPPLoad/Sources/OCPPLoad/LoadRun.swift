@@ -72,12 +72,14 @@ struct LoadRun {
 
         let windowEnd: ContinuousClock.Instant
         var rssLoaded: Int?
+        var cpuAtStart: Double?
         var restTask: Task<RESTFigures, Never>?
         switch options.mode {
         case .closed:
             let untilMeasuring = measureStart - NIODeadline.now()
             if untilMeasuring.nanoseconds > 0 { try? await Task.sleep(for: .nanoseconds(untilMeasuring.nanoseconds)) }
             rssLoaded = pid.flatMap(ProcessMemory.residentKiB)
+            cpuAtStart = pid.flatMap(ProcessCPU.seconds)
             windowEnd = clock.now + .nanoseconds((measureEnd - NIODeadline.now()).nanoseconds)
         case .idle:
             // The ramp ends when every connected charger's BootNotification is answered.
@@ -89,6 +91,7 @@ struct LoadRun {
             }
             try? await Task.sleep(for: .seconds(2))
             rssLoaded = pid.flatMap(ProcessMemory.residentKiB)
+            cpuAtStart = pid.flatMap(ProcessCPU.seconds)
             let holdStart = NIODeadline.now()
             recorder.setWindow(start: holdStart, end: holdStart + .nanoseconds(Int64(options.duration * 1e9)))
             windowEnd = clock.now + .nanoseconds(Int64(options.duration * 1e9))
@@ -101,6 +104,7 @@ struct LoadRun {
         }
         try? await clock.sleep(until: windowEnd)
         let rssEnd = pid.flatMap(ProcessMemory.residentKiB)
+        let cpuAtEnd = pid.flatMap(ProcessCPU.seconds)
         let rest = await restTask?.value
         // Answers still in flight at the window's end are not counted; give them a moment anyway
         // so the server sees orderly closes rather than resets.
@@ -123,11 +127,17 @@ struct LoadRun {
                 perConnectionKiB: connected > 0 ? Double(rssLoaded - rssBefore) / Double(connected) : 0,
                 growthKiB: rssEnd - rssLoaded, samples: samples.filter { $0[0] % 5 == 0 })
         }
+        var cpu: CPUFigures?
+        if let cpuAtStart, let cpuAtEnd, window > 0 {
+            let used = cpuAtEnd - cpuAtStart
+            cpu = CPUFigures(
+                cores: used / window, microsecondsPerMessage: messages > 0 ? used * 1e6 / Double(messages) : 0)
+        }
         return LoadReport(
             label: options.label, mode: options.mode.rawValue, chargers: options.chargers, connected: connected,
             generatorThreads: options.threads, windowSeconds: window, messages: messages,
             messagesPerSecond: window > 0 ? Double(messages) / window : 0, actions: actions, errors: errors, memory: memory,
-            rest: rest)
+            cpu: cpu, rest: rest)
     }
 }
 

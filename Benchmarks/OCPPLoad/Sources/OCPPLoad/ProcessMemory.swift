@@ -16,3 +16,21 @@ enum ProcessMemory {
         return nil
     }
 }
+
+/// A process's CPU time (user + system), read from `/proc/PID/stat` (Linux).
+enum ProcessCPU {
+    /// Seconds of CPU the process has used so far, or nil when it is gone.
+    static func seconds(pid: Int32) -> Double? {
+        guard let file = FileHandle(forReadingAtPath: "/proc/\(pid)/stat"),
+            let data = try? file.readToEnd()
+        else { return nil }
+        try? file.close()
+        let stat = String(decoding: data, as: UTF8.self)
+        // The command name (field 2) may hold spaces; the fields after its ")" are fixed: utime and
+        // stime are the 12th and 13th of them, in clock ticks.
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
