@@ -20,7 +20,14 @@ enum Schema {
         Migration(version: 14, name: "station_jobs_security_events", sql: stationJobsSecurityEvents),
         Migration(version: 15, name: "certificates_security_profile", sql: certificatesSecurityProfile),
         Migration(version: 16, name: "audit_log", apply: auditLog),
+        Migration(version: 17, name: "station_previous_password", sql: stationPreviousPassword),
     ]
+
+    /// The password a charger keeps using after it answered a new AuthorizationKey with
+    /// RebootRequired: valid beside the new one until the charger first connects with the new one.
+    static let stationPreviousPassword = """
+        ALTER TABLE stations ADD COLUMN previous_password_hash TEXT;
+        """
 
     /// The audit log and the guards that keep it append-only. The triggers that fill it are TEMP
     /// triggers of the server's writer (`AuditSchema.installTriggers`), made from the live columns

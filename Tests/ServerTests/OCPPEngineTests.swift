@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOWebSocket
 import OCPP
 import Synchronization
@@ -217,6 +218,58 @@ struct OCPPEngineTests {
             try await Task.sleep(for: .milliseconds(100))
             #expect(try await charger.channel.readOutbound(as: WebSocketFrame.self) == nil, "nothing was sent")
             #expect(try await passwordHash() == hash)
+            await charger.close()
+        }
+    }
+
+    @Test("after a RebootRequired AuthorizationKey the charger may connect with the key it has until it uses the new one")
+    func rebootRequiredKeepsTheOldKeyUntilTheNewOneIsUsed() async throws {
+        try await withApp(withAdmin) { client, dependencies async throws in
+            let (admin, charger) = try await client.connectStationCP1(dependencies)
+            let original = "original-password-0123"
+            _ = try await client.call(.put, "/api/v1/stations/CP1/credentials", token: admin, json: ["password": original])
+            func admits(_ password: String) async -> Bool {
+                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ocpp/CP1")
+                head.headers.add(name: "Sec-WebSocket-Protocol", value: "ocpp1.6")
+                head.headers.add(name: "Authorization", value: "Basic " + Data("CP1:\(password)".utf8).base64EncodedString())
+                if case .accept = await dependencies.ocpp.decide(head) { return true }
+                return false
+            }
+            func rotate(to key: String, answer status: String) async throws {
+                let payload = JSONValue.object(JSONObject([("key", .string("AuthorizationKey")), ("value", .string(key))]))
+                let call = Task { try await dependencies.ocpp.commands.passthrough("ChangeConfiguration", payload: payload, to: "CP1") }
+                try await charger.answerCall("ChangeConfiguration", with: #"{"status":"\#(status)"}"#)
+                _ = try await call.value
+            }
+            #expect(await admits(original))
+
+            let first = "first-rotation-key-0123"
+            try await rotate(to: first, answer: "RebootRequired")
+            #expect(await admits(original), "not rebooted yet: the charger still presents its old key")
+            #expect(await admits(first))
+            #expect(!(await admits(original)), "once the new key was used, the old one is done")
+
+            // Two rotations before one reboot: the charger still has the key from before both.
+            let (second, third) = ("second-rotation-key-0123", "third-rotation-key-01234")
+            try await rotate(to: second, answer: "RebootRequired")
+            try await rotate(to: third, answer: "RebootRequired")
+            #expect(!(await admits(second)), "never in effect on the charger")
+            #expect(await admits(first))
+            #expect(await admits(third))
+            #expect(!(await admits(first)))
+
+            // Accepted: in effect at once, so the old key is refused at once.
+            let fourth = "fourth-rotation-key-0123"
+            try await rotate(to: fourth, answer: "Accepted")
+            #expect(!(await admits(third)))
+            #expect(await admits(fourth))
+
+            // An operator's new password replaces both.
+            try await rotate(to: "fifth-rotation-key-01234", answer: "RebootRequired")
+            let set = "operator-set-password-01"
+            _ = try await client.call(.put, "/api/v1/stations/CP1/credentials", token: admin, json: ["password": set])
+            #expect(!(await admits(fourth)))
+            #expect(await admits(set))
             await charger.close()
         }
     }

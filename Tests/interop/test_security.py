@@ -418,6 +418,33 @@ def test_authorization_key_rotation_switches_the_password_only_when_the_charger_
     asyncio.run(scenario())
 
 
+def test_a_key_the_charger_applies_at_reboot_leaves_its_old_one_valid_until_it_uses_the_new_one(server):
+    headers = admin(server)
+    make_station(server, headers, "CP-REBOOT-KEY")
+    set_password(server, headers, "CP-REBOOT-KEY")
+    api = Api(server, headers)
+    url = f"ws://127.0.0.1:{server.port}"
+    path = f"{url}/ocpp/CP-REBOOT-KEY"
+
+    async def scenario():
+        ws, charger, task = await plugged_in(url, "CP-REBOOT-KEY", additional_headers=basic("CP-REBOOT-KEY", PASSWORD))
+        charger.change_answer = "RebootRequired"
+        status, body = await api("POST", "/api/v1/stations/CP-REBOOT-KEY/credentials/rotate")
+        assert (status, body) == (200, {"status": "RebootRequired", "rotated": True})
+        [(_, new_key)] = charger.changes
+        await unplug(ws, task)
+        # A network drop before the reboot: the charger reconnects with the key it still has.
+        ws, charger, task = await plugged_in(url, "CP-REBOOT-KEY", additional_headers=basic("CP-REBOOT-KEY", PASSWORD))
+        await unplug(ws, task)
+        # After its reboot it presents the new key; from then on the old one is refused.
+        ws, charger, task = await plugged_in(url, "CP-REBOOT-KEY", additional_headers=basic("CP-REBOOT-KEY", new_key))
+        await unplug(ws, task)
+        assert await handshake_status(path, additional_headers=basic("CP-REBOOT-KEY", PASSWORD)) == 401
+        assert await handshake_status(path, additional_headers=basic("CP-REBOOT-KEY", new_key)) == 101
+
+    asyncio.run(scenario())
+
+
 def test_a_critical_security_event_is_stored_and_alerted_and_a_routine_one_only_stored(server):
     headers = admin(server)
     make_station(server, headers, "CP-EVENTS")

@@ -41,7 +41,7 @@ enum AuditSchema {
     static let tables: [Table] = [
         Table(name: "users", targetType: "user", secrets: ["password_hash"]),
         Table(
-            name: "stations", targetType: "station", stationID: "ROW.id", secrets: ["password_hash"],
+            name: "stations", targetType: "station", stationID: "ROW.id", secrets: ["password_hash", "previous_password_hash"],
             ignored: ["online", "last_seen_at"], json: ["configuration"]),
         Table(
             name: "connectors", targetType: "connector", targetID: "ROW.station_id || '/' || ROW.connector_id",

@@ -140,7 +140,8 @@ struct ChargePointCommands: Sendable {
     struct Rotation: Codable, Sendable {
         /// The charger's answer to ChangeConfiguration.
         var status: String
-        /// Whether the stored password is now the new key (the old one refused from now on).
+        /// Whether the stored password is now the new key. The old one is refused from now on, except
+        /// after RebootRequired: then until the charger first connects with the new one.
         var rotated: Bool
     }
 
@@ -175,8 +176,14 @@ struct ChargePointCommands: Sendable {
             guard response.status == .accepted || response.status == .rebootRequired else { return }
             if Self.isAuthorizationKey(request.key) {
                 // Stored before the caller hears back, so the charger's reconnect with the new key succeeds.
+                // A charger that applies it only at its reboot may reconnect before that with the key it
+                // has: that one stays valid too (over a second rotation before the reboot as well).
                 let hash = ChargePointPassword.hash(request.value)
-                _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
+                let appliedAtReboot = response.status == .rebootRequired
+                _ = try await stations.update(stationID, expectedVersion: nil, now: now()) { station in
+                    station.previousPasswordHash = appliedAtReboot ? (station.previousPasswordHash ?? station.passwordHash) : nil
+                    station.passwordHash = hash
+                }
             }
             try await keepConfiguration(stationID, [(request.key, request.value)])
         case (let request as OCPP16.ChangeAvailability.Request, let response as OCPP16.ChangeAvailability.Response):

@@ -75,9 +75,14 @@ struct OCPPService: Sendable {
         let certified = profile >= 3 && security.clientCommonName == identity
         var passwordVerified = false
         if let hash = known?.passwordHash, !certified {
-            guard let password = Self.basicPassword(head.headers["Authorization"].first, user: identity),
-                ChargePointPassword.verify(password, against: hash)
-            else {
+            let password = Self.basicPassword(head.headers["Authorization"].first, user: identity)
+            switch password.map({ Self.matchPassword($0, current: hash, previous: known?.previousPasswordHash) }) {
+            case .current?:
+                // The charger uses its new key: the one it had before a RebootRequired rotation is done.
+                if known?.previousPasswordHash != nil { await retirePreviousPassword(of: identity) }
+            case .previous?:
+                break
+            case .none?, nil:
                 return .refuse(.unauthorized, [.wwwAuthenticate: "Basic realm=\"OCPP\", charset=\"UTF-8\""], "Basic authentication required")
             }
             passwordVerified = true
@@ -101,6 +106,19 @@ struct OCPPService: Sendable {
                 chargePointID: identity, subprotocol: token, registration: registration,
                 authenticatedOverTLS: security.tls && (passwordVerified || certified || security.clientCommonName == identity),
                 security: security, passwordVerified: passwordVerified))
+    }
+
+    enum PasswordMatch { case current, previous, none }
+
+    static func matchPassword(_ password: String, current: String, previous: String?) -> PasswordMatch {
+        if ChargePointPassword.verify(password, against: current) { return .current }
+        if let previous, ChargePointPassword.verify(password, against: previous) { return .previous }
+        return .none
+    }
+
+    /// Best effort: if it fails, the old key stays valid until the next connection with the new one.
+    private func retirePreviousPassword(of stationID: String) async {
+        _ = try? await stations.update(stationID, expectedVersion: nil, now: now()) { $0.previousPasswordHash = nil }
     }
 
     /// Whether the connection is below the station's security profile: 2 needs TLS, 3 needs TLS and

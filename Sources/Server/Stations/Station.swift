@@ -46,6 +46,9 @@ struct Station: TableRecord, Encodable {
     var firmwareVersion: String?
     /// Salted SHA-256 of the charge point's Basic-auth password (see `ChargePointPassword`).
     var passwordHash: String?
+    /// The password before a rotation the charger applies only at its reboot (RebootRequired); nil
+    /// once the charger has connected with the new one.
+    var previousPasswordHash: String?
     var chargeBoxSerialNumber: String?
     var iccid: String?
     var imsi: String?
@@ -73,6 +76,7 @@ struct Station: TableRecord, Encodable {
         "tariff_id", "online", "last_seen_at", "vendor", "model", "serial_number", "firmware_version",
         "password_hash", "charge_box_serial_number", "iccid", "imsi", "meter_type", "meter_serial_number", "last_boot_at",
         "diagnostics_status", "firmware_status", "configuration", "created_at", "updated_at", "site_id", "security_profile",
+        "previous_password_hash",
     ]
     static let sortableColumns = ["name", "created_at"]
     static let defaultSort = SortKey("id")
@@ -86,7 +90,7 @@ struct Station: TableRecord, Encodable {
             meterType.sqlValue, meterSerialNumber.sqlValue, lastBootAt.sqlValue, diagnosticsStatus.sqlValue,
             firmwareStatus.sqlValue,
             configuration.map(SQLValue.json) ?? .null,
-            createdAt.sqlValue, updatedAt.sqlValue, siteId.sqlValue, securityProfile.sqlValue,
+            createdAt.sqlValue, updatedAt.sqlValue, siteId.sqlValue, securityProfile.sqlValue, previousPasswordHash.sqlValue,
         ]
     }
 
@@ -122,6 +126,7 @@ struct Station: TableRecord, Encodable {
         serialNumber = try row.get("serial_number")
         firmwareVersion = try row.get("firmware_version")
         passwordHash = try row.get("password_hash")
+        previousPasswordHash = try row.get("previous_password_hash")
         chargeBoxSerialNumber = try row.get("charge_box_serial_number")
         iccid = try row.get("iccid")
         imsi = try row.get("imsi")

@@ -149,7 +149,10 @@ struct StationsController {
         }
         router.delete("/api/v1/stations/{id}/credentials") { _, context in
             let id = try context.parameters.require("id")
-            _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = nil }
+            _ = try await repository.update(id, expectedVersion: nil, now: now()) { station in
+                station.passwordHash = nil
+                station.previousPasswordHash = nil
+            }
             return Response(status: .noContent)
         }
         router.post("/api/v1/stations/{id}/connectors") { request, context in
@@ -256,7 +259,10 @@ struct StationsController {
             throw APIError.validation(field: "password", "must be 16–40 printable ASCII characters without spaces")
         }
         let hash = ChargePointPassword.hash(password)
-        _ = try await repository.update(id, expectedVersion: nil, now: now()) { $0.passwordHash = hash }
+        _ = try await repository.update(id, expectedVersion: nil, now: now()) { station in
+            station.passwordHash = hash
+            station.previousPasswordHash = nil
+        }
     }
 
     private static func connectorID(_ context: AppRequestContext) throws -> Int {
