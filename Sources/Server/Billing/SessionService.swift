@@ -48,10 +48,12 @@ struct SessionService: Sendable {
         if !Plausible.meterRegisterWh.contains(meterStartWh), !flags.contains(.implausibleMeterStart) {
             flags.append(.implausibleMeterStart)
         }
-        for _ in 0..<Self.attempts {
+        for attempt in 0..<Self.attempts {
             // The session still open on the connector is closed as abandoned: price it before writing.
+            // Nearly every start finds the connector free, so the first attempt writes without that
+            // read; a write that finds an open session goes round again with it.
             let open: (session: ChargingSession, inputs: PricingInputs)? =
-                accepted
+                accepted && attempt > 0
                 ? try await database.read { connection in
                     guard
                         let open = try connection.queryFirst(
