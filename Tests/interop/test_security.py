@@ -380,13 +380,17 @@ def test_security_profiles_2_and_3_over_wss_with_our_ca(data_dir):
         server.stop()
 
 
-def test_authorization_key_rotation_switches_the_password_only_when_the_charger_accepts(server):
+def station_with_password(server, station_id):
+    """A station with PASSWORD set: the admin API, the server's ws:// URL and the station's path."""
     headers = admin(server)
-    make_station(server, headers, "CP-ROTATE")
-    set_password(server, headers, "CP-ROTATE")
-    api = Api(server, headers)
+    make_station(server, headers, station_id)
+    set_password(server, headers, station_id)
     url = f"ws://127.0.0.1:{server.port}"
-    path = f"{url}/ocpp/CP-ROTATE"
+    return Api(server, headers), url, f"{url}/ocpp/{station_id}"
+
+
+def test_authorization_key_rotation_switches_the_password_only_when_the_charger_accepts(server):
+    api, url, path = station_with_password(server, "CP-ROTATE")
 
     async def scenario():
         status, body = await api("POST", "/api/v1/stations/CP-ROTATE/credentials/rotate")
@@ -419,12 +423,7 @@ def test_authorization_key_rotation_switches_the_password_only_when_the_charger_
 
 
 def test_a_key_the_charger_applies_at_reboot_leaves_its_old_one_valid_until_it_uses_the_new_one(server):
-    headers = admin(server)
-    make_station(server, headers, "CP-REBOOT-KEY")
-    set_password(server, headers, "CP-REBOOT-KEY")
-    api = Api(server, headers)
-    url = f"ws://127.0.0.1:{server.port}"
-    path = f"{url}/ocpp/CP-REBOOT-KEY"
+    api, url, path = station_with_password(server, "CP-REBOOT-KEY")
 
     async def scenario():
         ws, charger, task = await plugged_in(url, "CP-REBOOT-KEY", additional_headers=basic("CP-REBOOT-KEY", PASSWORD))
