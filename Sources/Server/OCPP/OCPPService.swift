@@ -75,14 +75,16 @@ struct OCPPService: Sendable {
         let certified = profile >= 3 && security.clientCommonName == identity
         var passwordVerified = false
         if let hash = known?.passwordHash, !certified {
-            let password = Self.basicPassword(head.headers["Authorization"].first, user: identity)
-            switch password.map({ Self.matchPassword($0, current: hash, previous: known?.previousPasswordHash) }) {
-            case .current?:
+            let match = Self.basicPassword(head.headers["Authorization"].first, user: identity).map {
+                Self.matchPassword($0, current: hash, previous: known?.previousPasswordHash)
+            }
+            switch match ?? .neither {
+            case .current:
                 // The charger uses its new key: the one it had before a RebootRequired rotation is done.
                 if known?.previousPasswordHash != nil { await retirePreviousPassword(of: identity) }
-            case .previous?:
+            case .previous:
                 break
-            case .none?, nil:
+            case .neither:
                 return .refuse(.unauthorized, [.wwwAuthenticate: "Basic realm=\"OCPP\", charset=\"UTF-8\""], "Basic authentication required")
             }
             passwordVerified = true
@@ -108,12 +110,12 @@ struct OCPPService: Sendable {
                 security: security, passwordVerified: passwordVerified))
     }
 
-    enum PasswordMatch { case current, previous, none }
+    enum PasswordMatch { case current, previous, neither }
 
     static func matchPassword(_ password: String, current: String, previous: String?) -> PasswordMatch {
         if ChargePointPassword.verify(password, against: current) { return .current }
         if let previous, ChargePointPassword.verify(password, against: previous) { return .previous }
-        return .none
+        return .neither
     }
 
     /// Best effort: if it fails, the old key stays valid until the next connection with the new one.
